@@ -1,0 +1,241 @@
+//! Documents: lossless value trees with their source file, index and positions.
+
+pub mod pointer;
+pub mod quantity;
+pub mod value;
+pub mod views;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use value::{Entry, Map, Node, Pos, Value};
+
+/// A file (or stdin) that documents were read from. The text is kept for diagnostics.
+#[derive(Debug)]
+pub struct Source {
+    /// The path as the user gave it (or as found by walking); `-` for stdin.
+    pub path: PathBuf,
+    pub text: String,
+}
+
+impl Source {
+    pub fn new(path: impl Into<PathBuf>, text: String) -> Arc<Source> {
+        Arc::new(Source {
+            path: path.into(),
+            text,
+        })
+    }
+
+    pub fn name(&self) -> String {
+        if self.path.as_os_str() == "-" {
+            "<stdin>".to_string()
+        } else {
+            self.path.display().to_string()
+        }
+    }
+
+    /// Byte offset of a position, for diagnostics that underline source text.
+    pub fn offset(&self, pos: Pos) -> Option<usize> {
+        if !pos.is_known() {
+            return None;
+        }
+        let mut line_start = 0;
+        for _ in 1..pos.line {
+            line_start += self.text[line_start..].find('\n')? + 1;
+        }
+        let line = &self.text[line_start..];
+        let col = line
+            .char_indices()
+            .nth(pos.col.saturating_sub(1) as usize)
+            .map_or(line.len(), |(i, _)| i);
+        Some(line_start + col)
+    }
+}
+
+/// Who a resource is: the key kustomize and Kubernetes use to tell objects apart.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ResId {
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl ResId {
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+}
+
+impl fmt::Display for ResId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.kind)?;
+        if !self.group.is_empty() {
+            write!(f, ".{}", self.group)?;
+        }
+        write!(f, " ")?;
+        if !self.namespace.is_empty() {
+            write!(f, "{}/", self.namespace)?;
+        }
+        write!(f, "{}", self.name)
+    }
+}
+
+/// Splits `apps/v1` into (`apps`, `v1`) and `v1` into (``, `v1`).
+pub fn split_api_version(api_version: &str) -> (&str, &str) {
+    match api_version.rsplit_once('/') {
+        Some((g, v)) => (g, v),
+        None => ("", api_version),
+    }
+}
+
+/// One Kubernetes object read from a file.
+#[derive(Clone, Debug)]
+pub struct Document {
+    pub source: Arc<Source>,
+    /// Index of the YAML document within its file (0-based, counting skipped empty ones).
+    pub index: usize,
+    /// For an item of a `kind: List`, its index in `items`.
+    pub item: Option<usize>,
+    pub root: Node,
+}
+
+impl Document {
+    pub fn api_version(&self) -> &str {
+        self.root.str_at(&["apiVersion"]).unwrap_or("")
+    }
+
+    pub fn kind(&self) -> &str {
+        self.root.str_at(&["kind"]).unwrap_or("")
+    }
+
+    pub fn name(&self) -> &str {
+        self.root.str_at(&["metadata", "name"]).unwrap_or("")
+    }
+
+    pub fn namespace(&self) -> &str {
+        self.root.str_at(&["metadata", "namespace"]).unwrap_or("")
+    }
+
+    pub fn id(&self) -> ResId {
+        let (group, version) = split_api_version(self.api_version());
+        ResId {
+            group: group.to_string(),
+            version: version.to_string(),
+            kind: self.kind().to_string(),
+            namespace: self.namespace().to_string(),
+            name: self.name().to_string(),
+        }
+    }
+
+    /// The node at a JSON pointer such as `/spec/template/spec/containers/0/image`.
+    pub fn at(&self, pointer: &str) -> Option<&Node> {
+        pointer::get(&self.root, &pointer::parse(pointer).ok()?)
+    }
+
+    /// Source position of the node at a pointer; for a missing node, the nearest ancestor
+    /// that exists (so a finding about an absent field points at its parent).
+    pub fn pos(&self, pointer: &str) -> Pos {
+        let Ok(tokens) = pointer::parse(pointer) else {
+            return self.root.pos;
+        };
+        (0..=tokens.len())
+            .rev()
+            .find_map(|n| pointer::get(&self.root, &tokens[..n]).filter(|n| n.pos.is_known()))
+            .map_or(self.root.pos, |n| n.pos)
+    }
+
+    /// `file:line:col` of a pointer, for messages.
+    pub fn location(&self, pointer: &str) -> String {
+        let pos = self.pos(pointer);
+        if pos.is_known() {
+            format!("{}:{}", self.source.name(), pos)
+        } else {
+            self.source.name()
+        }
+    }
+
+    pub fn patch(&mut self, ops: &[pointer::Op]) -> Result<(), pointer::PatchError> {
+        pointer::apply(&mut self.root, ops)
+    }
+}
+
+/// The documents of a tree, in the order they were read.
+#[derive(Clone, Debug, Default)]
+pub struct DocSet {
+    pub docs: Vec<Document>,
+}
+
+impl DocSet {
+    pub fn len(&self) -> usize {
+        self.docs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Document> {
+        self.docs.iter()
+    }
+
+    pub fn find(&self, id: &ResId) -> Option<&Document> {
+        self.docs.iter().find(|d| &d.id() == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::parse::parse_str;
+
+    fn doc(text: &str) -> Document {
+        let root = parse_str(text).unwrap().remove(0);
+        Document {
+            source: Source::new("deploy.yaml", text.to_string()),
+            index: 0,
+            item: None,
+            root,
+        }
+    }
+
+    #[test]
+    fn identity_from_api_version_kind_and_metadata() {
+        let d = doc(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: prod\n",
+        );
+        let id = d.id();
+        assert_eq!((id.group.as_str(), id.version.as_str()), ("apps", "v1"));
+        assert_eq!(id.to_string(), "Deployment.apps prod/api");
+        let core = doc("apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n").id();
+        assert_eq!(
+            (core.group.as_str(), core.api_version().as_str()),
+            ("", "v1")
+        );
+    }
+
+    #[test]
+    fn pointer_positions_point_at_the_value_or_nearest_parent() {
+        let d = doc(
+            "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: nginx:latest\n",
+        );
+        assert_eq!(
+            d.location("/spec/template/spec/containers/0/image"),
+            "deploy.yaml:8:16"
+        );
+        assert_eq!(
+            d.pos("/spec/template/spec/containers/0/resources"),
+            Pos { line: 7, col: 9 }
+        );
+        assert_eq!(
+            d.source.offset(Pos { line: 8, col: 16 }),
+            Some(d.source.text.find("nginx").unwrap())
+        );
+    }
+}
