@@ -429,7 +429,7 @@ mod tests {
         let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 1..10 {
             let prev = format!("*a{}", i - 1);
-            bomb += &format!("a{i}: &a{i} [{}]\n", vec![prev.as_str(); 10].join(", "));
+            bomb += &format!("a{i}: &a{i} [{}]\n", [prev.as_str(); 10].join(", "));
         }
         let e = parse_str(&bomb).unwrap_err();
         assert!(e.message.contains("alias"), "{}", e.message);

@@ -79,8 +79,6 @@ pub fn sorted<T>(items: impl IntoIterator<Item = T>, key: impl Fn(&T) -> &str) -
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     fn sorted(keys: &[&str]) -> Vec<String> {
         super::sorted(keys.iter().rev().map(|s| s.to_string()), |s| s.as_str())
     }
