@@ -47,28 +47,89 @@ fn is_hidden(name: &std::ffi::OsStr) -> bool {
         .is_some_and(|n| n.starts_with('.') && n != "." && n != "..")
 }
 
+/// One unit of loading work, gathered before any parsing so files parse in parallel.
+enum Job {
+    File(PathBuf, bool),
+    Bytes(Vec<u8>),
+    Failed(Diag),
+}
+
+impl Loaded {
+    fn merge(&mut self, other: Loaded) {
+        self.docs.docs.extend(other.docs.docs);
+        self.kustomizations.extend(other.kustomizations);
+        self.notes.extend(other.notes);
+        self.errors.extend(other.errors);
+    }
+}
+
 /// Loads files, folders and `-` (stdin) in the order given; folders are walked in name order.
+/// Files are parsed on all cores; the result keeps the order regardless.
 pub fn load_paths(paths: &[PathBuf], stdin: &mut dyn Read) -> Loaded {
-    let mut loaded = Loaded::default();
+    let mut jobs = Vec::new();
+    let mut notes = Vec::new();
     for path in paths {
         if path.as_os_str() == "-" {
             let mut bytes = Vec::new();
-            match stdin.read_to_end(&mut bytes) {
-                Ok(_) => load_bytes(&mut loaded, Path::new("-"), bytes, true),
-                Err(e) => loaded
-                    .errors
-                    .push(Diag::new(format!("cannot read stdin: {e}")).in_file("<stdin>")),
-            }
+            jobs.push(match stdin.read_to_end(&mut bytes) {
+                Ok(_) => Job::Bytes(bytes),
+                Err(e) => {
+                    Job::Failed(Diag::new(format!("cannot read stdin: {e}")).in_file("<stdin>"))
+                }
+            });
         } else if path.is_dir() {
-            walk(&mut loaded, path);
+            walk(&mut jobs, &mut notes, path);
         } else {
-            load_file(&mut loaded, path, true);
+            jobs.push(Job::File(path.clone(), true));
         }
     }
+    let run = |job: Job| {
+        let mut part = Loaded::default();
+        match job {
+            Job::File(path, explicit) => load_file(&mut part, &path, explicit),
+            Job::Bytes(bytes) => load_bytes(&mut part, Path::new("-"), bytes, true),
+            Job::Failed(diag) => part.errors.push(diag),
+        }
+        part
+    };
+    let mut loaded = Loaded::default();
+    for part in parallel_map(jobs, run) {
+        loaded.merge(part);
+    }
+    loaded.notes.extend(notes);
     loaded
 }
 
-fn walk(loaded: &mut Loaded, root: &Path) {
+/// Maps in order over all cores, in contiguous chunks (threads are cheap next to parsing).
+pub fn parallel_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || items.len() < 16 {
+        return items.into_iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<T>> = Vec::new();
+    let mut items = items.into_iter();
+    loop {
+        let c: Vec<T> = items.by_ref().take(chunk).collect();
+        if c.is_empty() {
+            break;
+        }
+        chunks.push(c);
+    }
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|c| scope.spawn(move || c.into_iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+fn walk(jobs: &mut Vec<Job>, notes: &mut Vec<Diag>, root: &Path) {
     let mut charts = Vec::new();
     let walker = walkdir::WalkDir::new(root)
         .follow_links(false)
@@ -88,20 +149,20 @@ fn walk(loaded: &mut Loaded, root: &Path) {
         match entry {
             Ok(e) if e.file_type().is_file() || (e.path_is_symlink() && e.path().is_file()) => {
                 if is_manifest_name(e.path()) {
-                    load_file(loaded, e.path(), false);
+                    jobs.push(Job::File(e.path().to_path_buf(), false));
                 }
             }
             Ok(_) => {}
-            Err(e) => loaded.errors.push(
+            Err(e) => jobs.push(Job::Failed(
                 Diag::new(format!("cannot read: {e}")).in_file(
                     e.path()
                         .map_or(root.display().to_string(), |p| p.display().to_string()),
                 ),
-            ),
+            )),
         }
     }
     for chart in charts {
-        loaded.notes.push(
+        notes.push(
             Diag::note(format!("a Helm chart folder: {HELM_HINT}"))
                 .in_file(chart.display().to_string()),
         );

@@ -178,7 +178,10 @@ impl Builder {
                         merges.push((node, k.pos));
                         return Ok(());
                     }
-                    let text = k.scalar_text().unwrap_or_default();
+                    let text = match k.value {
+                        Value::String(s) => s,
+                        _ => k.raw.map(String::from).unwrap_or_default(),
+                    };
                     let Value::Map(m) = &mut map.value else {
                         return Ok(());
                     };

@@ -27,11 +27,21 @@ enum Style {
     Literal,
 }
 
-struct Emitter {
+/// A step of the path to the node being written, kept for error messages only.
+#[derive(Clone, Copy)]
+enum Seg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+struct Emitter<'a> {
     out: String,
     column: usize,
     whitespace: bool,
     indention: bool,
+    path: Vec<Seg<'a>>,
+    /// Write the top-level `metadata.annotations` values as strings, as kustomize does.
+    kustomize: bool,
 }
 
 fn is_break(c: char) -> bool {
@@ -41,6 +51,20 @@ fn is_break(c: char) -> bool {
 fn is_printable(c: char) -> bool {
     matches!(c, '\n' | '\x20'..='\x7e' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}')
         && c != '\u{feff}'
+}
+
+/// Each character with: is it the first, the next character, is it the last.
+fn scan(s: &str) -> impl Iterator<Item = (bool, char, Option<char>)> + '_ {
+    let mut it = s.chars().peekable();
+    let mut first = true;
+    std::iter::from_fn(move || {
+        let c = it.next()?;
+        Some((std::mem::replace(&mut first, false), c, it.peek().copied()))
+    })
+}
+
+fn is_blankz(c: Option<char>) -> bool {
+    c.is_none_or(|c| matches!(c, ' ' | '\t') || is_break(c))
 }
 
 /// go-yaml v2's `yaml_emitter_analyze_scalar`, reduced to block context.
@@ -60,20 +84,17 @@ fn analyze(s: &str) -> Analysis {
             block_allowed: false,
         };
     }
-    let chars: Vec<char> = s.chars().collect();
     let mut block_indicators = s.starts_with("---") || s.starts_with("...");
     let (mut special, mut line_breaks) = (false, false);
     let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
         (false, false, false, false);
     let (mut break_space, mut space_break) = (false, false);
     let (mut previous_space, mut previous_break) = (false, false);
-    let blankz =
-        |i: usize| i >= chars.len() || matches!(chars[i], ' ' | '\t') || is_break(chars[i]);
     let mut preceded_by_whitespace = true;
-    let last = chars.len() - 1;
-    for (i, &c) in chars.iter().enumerate() {
-        let followed_by_whitespace = blankz(i + 1);
-        if i == 0 {
+    for (first, c, next) in scan(s) {
+        let followed_by_whitespace = is_blankz(next);
+        let last = next.is_none();
+        if first {
             match c {
                 '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
                 | '%' | '@' | '`' => block_indicators = true,
@@ -94,14 +115,14 @@ fn analyze(s: &str) -> Analysis {
             line_breaks = true;
         }
         if c == ' ' {
-            leading_space |= i == 0;
-            trailing_space |= i == last;
+            leading_space |= first;
+            trailing_space |= last;
             break_space |= previous_break;
             previous_space = true;
             previous_break = false;
         } else if is_break(c) {
-            leading_break |= i == 0;
-            trailing_break |= i == last;
+            leading_break |= first;
+            trailing_break |= last;
             space_break |= previous_space;
             previous_space = false;
             previous_break = true;
@@ -109,7 +130,7 @@ fn analyze(s: &str) -> Analysis {
             previous_space = false;
             previous_break = false;
         }
-        preceded_by_whitespace = blankz(i);
+        preceded_by_whitespace = is_blankz(Some(c));
     }
     let mut a = Analysis {
         multiline: line_breaks,
@@ -138,7 +159,7 @@ fn analyze(s: &str) -> Analysis {
     a
 }
 
-impl Emitter {
+impl<'a> Emitter<'a> {
     fn put(&mut self, c: char) {
         self.out.push(c);
         self.column += 1;
@@ -187,15 +208,10 @@ impl Emitter {
         if !self.whitespace {
             self.put(' ');
         }
-        let chars: Vec<char> = s.chars().collect();
         let mut spaces = false;
-        for (i, &c) in chars.iter().enumerate() {
+        for (_, c, next) in scan(s) {
             if c == ' ' {
-                if allow_breaks
-                    && !spaces
-                    && self.column > BEST_WIDTH
-                    && chars.get(i + 1) != Some(&' ')
-                {
+                if allow_breaks && !spaces && self.column > BEST_WIDTH && next != Some(' ') {
                     self.write_indent(indent);
                 } else {
                     self.put(' ');
@@ -213,17 +229,15 @@ impl Emitter {
 
     fn write_single(&mut self, s: &str, indent: usize, allow_breaks: bool) {
         self.write_indicator("'", true, false, false);
-        let chars: Vec<char> = s.chars().collect();
-        let last = chars.len().saturating_sub(1);
         let (mut spaces, mut breaks) = (false, false);
-        for (i, &c) in chars.iter().enumerate() {
+        for (first, c, next) in scan(s) {
             if c == ' ' {
                 if allow_breaks
                     && !spaces
                     && self.column > BEST_WIDTH
-                    && i != 0
-                    && i != last
-                    && chars.get(i + 1) != Some(&' ')
+                    && !first
+                    && next.is_some()
+                    && next != Some(' ')
                 {
                     self.write_indent(indent);
                 } else {
@@ -257,11 +271,9 @@ impl Emitter {
 
     fn write_double(&mut self, s: &str, indent: usize, allow_breaks: bool) {
         self.write_indicator("\"", true, false, false);
-        let chars: Vec<char> = s.chars().collect();
-        let last = chars.len().saturating_sub(1);
         let bom = s.starts_with('\u{feff}');
         let mut spaces = false;
-        for (i, &c) in chars.iter().enumerate() {
+        for (first, c, next) in scan(s) {
             if !is_printable(c) || bom || is_break(c) || c == '"' || c == '\\' {
                 self.put('\\');
                 match c {
@@ -286,9 +298,9 @@ impl Emitter {
                 }
                 spaces = false;
             } else if c == ' ' {
-                if allow_breaks && !spaces && self.column > BEST_WIDTH && i != 0 && i != last {
+                if allow_breaks && !spaces && self.column > BEST_WIDTH && !first && next.is_some() {
                     self.write_indent(indent);
-                    if chars.get(i + 1) == Some(&' ') {
+                    if next == Some(' ') {
                         self.put('\\');
                     }
                 } else {
@@ -373,21 +385,38 @@ impl Emitter {
         }
     }
 
+    fn error(&self, message: String) -> EmitError {
+        let mut pointer = String::new();
+        for seg in &self.path {
+            pointer.push('/');
+            match seg {
+                Seg::Key(k) => crate::doc::pointer::escape_into(k, &mut pointer),
+                Seg::Index(i) => pointer.push_str(&i.to_string()),
+            }
+        }
+        EmitError { pointer, message }
+    }
+
     /// `container` is the indentation of the mapping or sequence holding the node.
-    fn scalar(&mut self, node: &Node, container: usize, ptr: &str) -> Result<(), EmitError> {
+    fn scalar(&mut self, node: &Node, container: usize, as_string: bool) -> Result<(), EmitError> {
         let indent = container + BEST_INDENT;
+        if as_string
+            && !matches!(node.value, Value::String(_))
+            && let Some(text) = node.scalar_text()
+        {
+            return self.checked_string(&text, indent, false);
+        }
         let text = match &node.value {
-            Value::String(s) => return self.checked_string(s, indent, false, ptr),
+            Value::String(s) => return self.checked_string(s, indent, false),
             Value::Null => "null".to_string(),
             Value::Bool(b) => b.to_string(),
             Value::Int(i) => i.to_string(),
             Value::UInt(u) => u.to_string(),
-            Value::Float(f) => float_text(*f).ok_or_else(|| EmitError {
-                pointer: ptr.to_string(),
-                message: format!(
+            Value::Float(f) => float_text(*f).ok_or_else(|| {
+                self.error(format!(
                     "{} cannot be written as JSON, so kustomize cannot print it; quote it to keep it a string",
                     node.raw.as_deref().unwrap_or("the value")
-                ),
+                ))
             })?,
             Value::Seq(_) | Value::Map(_) => unreachable!("collections are not scalars"),
         };
@@ -400,21 +429,17 @@ impl Emitter {
         s: &str,
         indent: usize,
         simple_key: bool,
-        ptr: &str,
     ) -> Result<(), EmitError> {
         if let Some(c) = s.chars().find(|&c| {
             c == '\u{7f}'
-                || ('\u{80}'..='\u{9f}').contains(&c) && c != '\u{85}'
+                || (('\u{80}'..='\u{9f}').contains(&c) && c != '\u{85}')
                 || c == '\u{fffe}'
                 || c == '\u{ffff}'
         }) {
-            return Err(EmitError {
-                pointer: ptr.to_string(),
-                message: format!(
-                    "the control character U+{:04X} is not allowed in YAML output",
-                    c as u32
-                ),
-            });
+            return Err(self.error(format!(
+                "the control character U+{:04X} is not allowed in YAML output",
+                c as u32
+            )));
         }
         if s.contains('\u{85}') {
             // encoding/json leaves NEL raw and go-yaml v2 folds that line break to a space.
@@ -433,58 +458,68 @@ impl Emitter {
         }
     }
 
-    fn map(&mut self, entries: &[Entry], indent: usize, ptr: &str) -> Result<(), EmitError> {
-        let sorted = keys::sorted(entries.iter(), |e| e.key.as_str());
-        for e in sorted {
-            let child = format!("{ptr}/{}", crate::doc::pointer::escape(&e.key));
+    fn map(
+        &mut self,
+        entries: &'a [Entry],
+        indent: usize,
+        as_strings: bool,
+    ) -> Result<(), EmitError> {
+        let at_metadata = self.kustomize && matches!(self.path.as_slice(), [Seg::Key("metadata")]);
+        for e in keys::sorted(entries.iter(), |e| e.key.as_str()) {
+            let annotations = at_metadata && e.key == "annotations";
+            if annotations && Self::is_empty_collection(&e.value) == Some("{}") {
+                continue;
+            }
+            self.path.push(Seg::Key(&e.key));
             if e.key_typed {
-                return Err(EmitError {
-                    pointer: child,
-                    message: format!(
-                        "the key `{}` is not a string; kustomize cannot write it as JSON (quote it: \"{}\")",
-                        e.key, e.key
-                    ),
-                });
+                return Err(self.error(format!(
+                    "the key `{}` is not a string; kustomize cannot write it as JSON (quote it: \"{}\")",
+                    e.key, e.key
+                )));
             }
             self.write_indent(indent);
             let simple = e.key.len() <= MAX_SIMPLE_KEY_BYTES && !e.key.contains(is_break);
             if simple {
-                self.checked_string(&e.key, indent + BEST_INDENT, true, &child)?;
+                self.checked_string(&e.key, indent + BEST_INDENT, true)?;
                 self.write_indicator(":", false, false, false);
             } else {
                 self.write_indicator("?", true, false, true);
-                self.checked_string(&e.key, indent + BEST_INDENT, false, &child)?;
+                self.checked_string(&e.key, indent + BEST_INDENT, false)?;
                 self.write_indent(indent);
                 self.write_indicator(":", true, false, true);
             }
-            self.value(&e.value, indent, true, &child)?;
+            self.value(&e.value, indent, true, as_strings || annotations)?;
+            self.path.pop();
         }
         Ok(())
     }
 
-    fn seq(&mut self, items: &[Node], indent: usize, ptr: &str) -> Result<(), EmitError> {
+    fn seq(&mut self, items: &'a [Node], indent: usize) -> Result<(), EmitError> {
         for (i, item) in items.iter().enumerate() {
+            self.path.push(Seg::Index(i));
             self.write_indent(indent);
             self.write_indicator("-", true, false, true);
-            self.value(item, indent, false, &format!("{ptr}/{i}"))?;
+            self.value(item, indent, false, false)?;
+            self.path.pop();
         }
         Ok(())
     }
 
-    /// A node in a block collection whose own indentation is `container`.
+    /// A node in a block collection whose own indentation is `container`. `as_string` asks
+    /// for scalars to be written as the strings they were read from (annotation values).
     fn value(
         &mut self,
-        node: &Node,
+        node: &'a Node,
         container: usize,
         in_mapping: bool,
-        ptr: &str,
+        as_string: bool,
     ) -> Result<(), EmitError> {
         if let Some(flow) = Self::is_empty_collection(node) {
             self.write_indicator(flow, true, false, false);
             return Ok(());
         }
         match &node.value {
-            Value::Map(m) => self.map(&m.entries, container + BEST_INDENT, ptr),
+            Value::Map(m) => self.map(&m.entries, container + BEST_INDENT, false),
             Value::Seq(items) => {
                 let indentless = in_mapping && !self.indention;
                 let indent = if indentless {
@@ -492,27 +527,40 @@ impl Emitter {
                 } else {
                     container + BEST_INDENT
                 };
-                self.seq(items, indent, ptr)
+                self.seq(items, indent)
             }
-            _ => self.scalar(node, container, ptr),
+            _ => self.scalar(node, container, as_string),
         }
     }
 }
 
-/// Writes one object as go-yaml v2 marshals it: no document marker, a final newline.
+/// Writes one value as go-yaml v2 marshals it: no document marker, a final newline.
 pub fn emit(root: &Node) -> Result<String, EmitError> {
+    emit_into(root, false, String::with_capacity(1024))
+}
+
+/// Writes one top-level object as kustomize prints it: like `emit`, with the object's
+/// `metadata.annotations` turned into strings read from their source text (`0.50` stays
+/// `"0.50"`) and dropped when empty.
+pub fn emit_object(root: &Node, out: String) -> Result<String, EmitError> {
+    emit_into(root, true, out)
+}
+
+fn emit_into(root: &Node, kustomize: bool, out: String) -> Result<String, EmitError> {
     let mut e = Emitter {
-        out: String::with_capacity(1024),
+        out,
         column: 0,
         whitespace: true,
         indention: true,
+        path: Vec::new(),
+        kustomize,
     };
     match &root.value {
-        Value::Map(m) if !m.is_empty() => e.map(&m.entries, 0, "")?,
-        Value::Seq(items) if !items.is_empty() => e.seq(items, 0, "")?,
+        Value::Map(m) if !m.is_empty() => e.map(&m.entries, 0, false)?,
+        Value::Seq(items) if !items.is_empty() => e.seq(items, 0)?,
         _ => match Emitter::is_empty_collection(root) {
             Some(flow) => e.put_str(flow),
-            None => e.scalar(root, 0, "")?,
+            None => e.scalar(root, 0, false)?,
         },
     }
     if e.column > 0 {

@@ -12,6 +12,28 @@ fn digit_value(c: char) -> i64 {
         .map_or((c as i64).wrapping_sub('0' as i64), i64::from)
 }
 
+/// `less` over ASCII bytes, without decoding: most Kubernetes keys are ASCII.
+fn less_ascii(a: &[u8], b: &[u8]) -> bool {
+    for i in 0..a.len().min(b.len()) {
+        if a[i] != b[i] {
+            let (al, bl) = (a[i].is_ascii_alphabetic(), b[i].is_ascii_alphabetic());
+            if al && bl {
+                return a[i] < b[i];
+            }
+            if al || bl {
+                return bl;
+            }
+            if !a[i].is_ascii_digit() && !b[i].is_ascii_digit() {
+                return a[i] < b[i];
+            }
+            let a: Vec<char> = a.iter().map(|&c| c as char).collect();
+            let b: Vec<char> = b.iter().map(|&c| c as char).collect();
+            return less(&a, &b);
+        }
+    }
+    a.len() < b.len()
+}
+
 pub fn less(a: &[char], b: &[char]) -> bool {
     for i in 0..a.len().min(b.len()) {
         if a[i] == b[i] {
@@ -61,20 +83,27 @@ pub fn less(a: &[char], b: &[char]) -> bool {
 /// Sorts keys the way go-yaml v2 does. The comparison is not transitive for a few key sets
 /// (`a10a`, `a100`); there kubectl's own order varies between runs, so any order will do.
 pub fn sorted<T>(items: impl IntoIterator<Item = T>, key: impl Fn(&T) -> &str) -> Vec<T> {
-    let mut decorated: Vec<(Vec<char>, T)> = items
-        .into_iter()
-        .map(|t| (key(&t).chars().collect(), t))
-        .collect();
-    decorated.sort_by(|(a, _), (b, _)| {
-        if less(a, b) {
+    let mut items: Vec<T> = items.into_iter().collect();
+    let cmp = |a: &str, b: &str| {
+        let lt = |x: &str, y: &str| {
+            if x.is_ascii() && y.is_ascii() {
+                less_ascii(x.as_bytes(), y.as_bytes())
+            } else {
+                let x: Vec<char> = x.chars().collect();
+                let y: Vec<char> = y.chars().collect();
+                less(&x, &y)
+            }
+        };
+        if lt(a, b) {
             Ordering::Less
-        } else if less(b, a) {
+        } else if lt(b, a) {
             Ordering::Greater
         } else {
             Ordering::Equal
         }
-    });
-    decorated.into_iter().map(|(_, t)| t).collect()
+    };
+    items.sort_by(|a, b| cmp(key(a), key(b)));
+    items
 }
 
 #[cfg(test)]

@@ -4,43 +4,23 @@ pub mod emit;
 pub mod keys;
 pub mod number;
 
-use crate::doc::{Document, Node, Value};
+use crate::doc::Document;
 use crate::error::Diag;
-
-/// kustomize rewrites a top-level object's `metadata.annotations` as strings read from their
-/// source text (`0.50` stays `"0.50"`), and drops the map when it is empty.
-pub fn kustomize_normalize(root: &mut Node) {
-    let Some(meta) = root.get_mut("metadata").and_then(Node::as_map_mut) else {
-        return;
-    };
-    let Some(annotations) = meta.get_mut("annotations") else {
-        return;
-    };
-    match &mut annotations.value {
-        Value::Map(m) if m.is_empty() => {
-            meta.remove("annotations");
-        }
-        Value::Map(m) => {
-            for e in &mut m.entries {
-                if let Some(text) = e.value.scalar_text() {
-                    e.value.value = Value::String(text);
-                    e.value.raw = None;
-                }
-            }
-        }
-        _ => {}
-    }
-}
 
 /// One object in kustomize's output form.
 pub fn render_document(doc: &Document) -> Result<String, Diag> {
-    let mut root = doc.root.clone();
-    kustomize_normalize(&mut root);
-    emit::emit(&root).map_err(|e| {
+    let mut out = String::new();
+    render_into(doc, &mut out)?;
+    Ok(out)
+}
+
+fn render_into(doc: &Document, out: &mut String) -> Result<(), Diag> {
+    *out = emit::emit_object(&doc.root, std::mem::take(out)).map_err(|e| {
         Diag::new(e.message)
             .at_doc(doc, &e.pointer)
             .with_help("kubectl kustomize fails on this value too")
-    })
+    })?;
+    Ok(())
 }
 
 /// Objects joined as kustomize joins them: `---` between, none before the first.
@@ -50,7 +30,7 @@ pub fn render_all<'a>(docs: impl IntoIterator<Item = &'a Document>) -> Result<St
         if i > 0 {
             out.push_str("---\n");
         }
-        out.push_str(&render_document(doc)?);
+        render_into(doc, &mut out)?;
     }
     Ok(out)
 }

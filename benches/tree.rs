@@ -1,0 +1,93 @@
+//! Synthetic flat manifest trees for benchmarks: a mix of Deployments, Services and
+//! ConfigMaps shaped like real ones (labels, probes, resources, block scalars).
+
+pub fn resource(i: usize) -> String {
+    match i % 3 {
+        0 => format!(
+            r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: svc-{i}
+  labels:
+    app.kubernetes.io/name: svc-{i}
+    app.kubernetes.io/part-of: bench
+  annotations:
+    deployment.kubernetes.io/revision: "3"
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: svc-{i}
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: svc-{i}
+    spec:
+      containers:
+      - name: app
+        image: ghcr.io/acme/svc-{i}:1.{i}.0
+        args: ["--port=8080", "--log-level=info"]
+        ports:
+        - containerPort: 8080
+          name: http
+        env:
+        - name: DATABASE_URL
+          valueFrom:
+            secretKeyRef: {{name: db, key: url}}
+        - name: WORKERS
+          value: "4"
+        resources:
+          requests: {{cpu: 250m, memory: 256Mi}}
+          limits: {{cpu: "1", memory: 512Mi}}
+        readinessProbe:
+          httpGet: {{path: /healthz, port: http}}
+          periodSeconds: 10
+"#
+        ),
+        1 => format!(
+            r#"apiVersion: v1
+kind: Service
+metadata:
+  name: svc-{i}
+  labels:
+    app.kubernetes.io/name: svc-{i}
+spec:
+  selector:
+    app.kubernetes.io/name: svc-{i}
+  ports:
+  - name: http
+    port: 80
+    targetPort: http
+"#
+        ),
+        _ => format!(
+            r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: config-{i}
+data:
+  LOG_LEVEL: info
+  app.yaml: |
+    server:
+      port: 8080
+      timeout: 30s
+    feature-flags: [a, b, c]
+"#
+        ),
+    }
+}
+
+pub fn file_name(i: usize) -> String {
+    format!("r{i:05}.yaml")
+}
+
+/// One file per resource plus a kustomization listing them all.
+pub fn write_tree(dir: &std::path::Path, n: usize) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut kustomization = String::from("resources:\n");
+    for i in 0..n {
+        std::fs::write(dir.join(file_name(i)), resource(i))?;
+        kustomization.push_str(&format!("- {}\n", file_name(i)));
+    }
+    std::fs::write(dir.join("kustomization.yaml"), kustomization)
+}
