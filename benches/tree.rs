@@ -91,3 +91,33 @@ pub fn write_tree(dir: &std::path::Path, n: usize) -> std::io::Result<()> {
     }
     std::fs::write(dir.join("kustomization.yaml"), kustomization)
 }
+
+/// A base of `services` services (Deployment, Service, ConfigMap each) and an overlay that
+/// sets namespace, prefix, labels and images and patches every Deployment: the shape of
+/// the build benchmark.
+pub fn write_kustomize_tree(dir: &std::path::Path, services: usize) -> std::io::Result<()> {
+    let base = dir.join("base");
+    let overlay = dir.join("overlay");
+    std::fs::create_dir_all(&base)?;
+    std::fs::create_dir_all(&overlay)?;
+    let mut k = String::from("resources:\n");
+    let mut patches = String::from("patches:\n");
+    for i in 0..services {
+        let name = format!("svc-{i}");
+        let text = [resource(i * 3), resource(i * 3 + 1), resource(i * 3 + 2)]
+            .join("---\n")
+            .replace(&format!("svc-{}", i * 3 + 1), &name)
+            .replace(&format!("svc-{}", i * 3), &name)
+            .replace(&format!("config-{}", i * 3 + 2), &format!("{name}-config"));
+        std::fs::write(base.join(format!("{name}.yaml")), text)?;
+        k.push_str(&format!("- {name}.yaml\n"));
+        patches.push_str(&format!(
+            "- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: {name}\n    spec:\n      template:\n        spec:\n          containers:\n          - name: app\n            resources:\n              limits:\n                memory: 1Gi\n"
+        ));
+    }
+    std::fs::write(base.join("kustomization.yaml"), k)?;
+    let overlay_k = format!(
+        "resources:\n- ../base\nnamespace: prod\nnamePrefix: prod-\nlabels:\n- pairs:\n    env: prod\n  includeSelectors: true\nimages:\n- name: ghcr.io/acme/svc-0\n  newTag: 2.0.0\n{patches}"
+    );
+    std::fs::write(overlay.join("kustomization.yaml"), overlay_k)
+}

@@ -1,7 +1,7 @@
-//! Writes a flat tree of N resources (one per file) and a kustomization listing them, for
-//! timing kfold against kubectl kustomize:
+//! Writes trees for timing kfold against kubectl kustomize:
 //!
-//!     cargo run --release --example gen_tree -- /tmp/tree-1k 1000
+//!     cargo run --release --example gen_tree -- /tmp/tree-1k 1000           # flat, one resource per file
+//!     cargo run --release --example gen_tree -- /tmp/k-150 150 --kustomize  # base + overlay of 150 services
 
 #[path = "../benches/tree.rs"]
 mod tree;
@@ -12,7 +12,13 @@ fn main() {
         eprintln!("usage: gen_tree DIR COUNT");
         std::process::exit(2);
     };
-    if let Err(e) = tree::write_tree(std::path::Path::new(&dir), n) {
+    let dir_path = std::path::Path::new(&dir);
+    let written = if args.next().as_deref() == Some("--kustomize") {
+        tree::write_kustomize_tree(dir_path, n)
+    } else {
+        tree::write_tree(dir_path, n)
+    };
+    if let Err(e) = written {
         eprintln!("{dir}: {e}");
         std::process::exit(2);
     }

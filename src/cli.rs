@@ -56,6 +56,100 @@ pub enum Command {
         #[arg(long)]
         sort: bool,
     },
+    /// Build kustomize roots natively, byte-identical to `kubectl kustomize`.
+    #[command(
+        after_help = "Examples:\n  kfold build overlays/prod\n  kfold build overlays/* --out-dir rendered/     one file per root, a shared base parsed once\n  kfold build --strict overlays/prod              patches and images that match nothing are errors"
+    )]
+    Build {
+        /// Kustomize roots (folders holding a kustomization.yaml).
+        #[arg(required = true)]
+        roots: Vec<PathBuf>,
+        /// Write each root's output to DIR/<root path with / as __>.yaml instead of stdout.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+        /// Fail when a patch, replacement or images entry matches nothing.
+        #[arg(long)]
+        strict: bool,
+        /// Hand roots using features kfold does not build (helmCharts, remote resources,
+        /// plugins) to `kubectl kustomize`.
+        #[arg(long)]
+        kustomize_fallback: bool,
+        /// Print one built resource (KIND/NAME or KIND/NAMESPACE/NAME) with the file and
+        /// line that set each value.
+        #[arg(long, value_name = "KIND/NAME")]
+        explain: Option<String>,
+    },
+    /// Lint manifests; kustomize roots are built and findings point at the line that set the value.
+    #[command(
+        after_help = "Examples:\n  kfold lint deploy/                       every root built, plain files linted as files\n  kfold lint --format sarif deploy/ > kfold.sarif\n  helm template chart | kfold lint -\n\nSuppress: `# kfold:ignore RULE -- reason` on or above a line, the `kfold.dev/ignore: RULE` annotation, or .kfold.yaml."
+    )]
+    Lint {
+        /// Files, folders, or - for stdin.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = crate::lint::report::Format::Human)]
+        format: crate::lint::report::Format,
+        /// Exit 1 when a finding is at or above this severity (default: error).
+        #[arg(long, value_parser = ["error", "warning", "info"])]
+        fail_on: Option<String>,
+        /// The configuration file (default: .kfold.yaml here or in a parent folder).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Turn per-environment copies into base/ + overlays/<env>/, proven to rebuild each environment.
+    #[command(
+        after_help = "Examples:\n  kfold consolidate deployments/ --out consolidated/\n  kfold consolidate --env dev=k8s/dev --env prod=rendered/prod.yaml --out k8s-new/ --report report.json\n  kfold consolidate deployments/ --out new/ --dry-run"
+    )]
+    Consolidate {
+        /// Folders to search for environments (kustomize roots, env-named folders).
+        sources: Vec<PathBuf>,
+        /// An environment: NAME=PATH (a kustomize root, a folder, or a rendered file).
+        #[arg(long = "env", value_name = "NAME=PATH")]
+        envs: Vec<String>,
+        /// Where to write the consolidated tree.
+        #[arg(long)]
+        out: PathBuf,
+        /// Write a JSON report.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Write a Markdown report for the migration's pull request.
+        #[arg(long)]
+        report_md: Option<PathBuf>,
+        /// Print the plan and the files; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Replace a non-empty --out.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Estimate monthly cost from CPU and memory requests × replicas, plus storage, per workload and environment.
+    #[command(
+        after_help = "Examples:\n  kfold cost deploy/                  each top-level kustomize root an environment, plain files as `-`\n  kfold cost overlays/prod --baseline ../main/overlays/prod\n  kfold cost deploy/ --prices prices.yaml --format json\n\nReplicas: spec.replicas, or an HPA's minReplicas..maxReplicas as a range.\nDaemonSets are priced per node, Jobs and CronJobs as one pod running all month.\nDefault prices (OpenCost's): $0.031611 per vCPU-hour, $0.004237 per GiB-hour of memory,\n$0.04 per GiB-month of storage, 730 hours a month. A --prices file sets any of cpuHour,\nmemoryGiBHour, storageGiBMonth, hoursPerMonth.\n\nExit codes: 0 success, 2 input errors."
+    )]
+    Cost {
+        /// A kustomize root, a folder, a file, or - for stdin.
+        path: PathBuf,
+        /// Compare with this tree: before, after, delta and percentage per workload.
+        #[arg(long, value_name = "PATH")]
+        baseline: Option<PathBuf>,
+        /// A YAML price file (cpuHour, memoryGiBHour, storageGiBMonth, hoursPerMonth).
+        #[arg(long, value_name = "FILE")]
+        prices: Option<PathBuf>,
+        /// A table per environment, or JSON for scripts.
+        #[arg(long, value_enum, default_value_t = crate::commands::cost::Format::Human)]
+        format: crate::commands::cost::Format,
+    },
+    /// List the lint rules.
+    Rules {
+        #[arg(long, value_enum, default_value_t = crate::commands::lint::RulesFormat::Text)]
+        format: crate::commands::lint::RulesFormat,
+    },
+    /// Print a rule's documentation.
+    #[command(after_help = "Examples:\n  kfold explain image-tag-latest\n  kfold explain KF140")]
+    Explain {
+        /// Rule name or code.
+        rule: String,
+    },
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  kfold completions zsh > ~/.zfunc/_kfold")]
     Completions { shell: clap_complete::Shell },
@@ -99,6 +193,72 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 {
     let settings = Settings::resolve(&cli);
     match cli.command {
         Command::Render { paths, sort } => commands::render::run(&settings, &paths, sort),
+        Command::Build {
+            roots,
+            out_dir,
+            strict,
+            kustomize_fallback,
+            explain,
+        } => commands::build::run(
+            &settings,
+            commands::build::Args {
+                roots: &roots,
+                out_dir: out_dir.as_deref(),
+                strict,
+                fallback: kustomize_fallback,
+                explain: explain.as_deref(),
+            },
+        ),
+        Command::Lint {
+            paths,
+            format,
+            fail_on,
+            config,
+        } => commands::lint::run_lint(
+            &settings,
+            commands::lint::Args {
+                paths: &paths,
+                format,
+                fail_on: fail_on.as_deref().and_then(crate::lint::Severity::parse),
+                config: config.as_deref(),
+            },
+        ),
+        Command::Consolidate {
+            sources,
+            envs,
+            out,
+            report,
+            report_md,
+            dry_run,
+            force,
+        } => commands::consolidate::run(
+            &settings,
+            commands::consolidate::Args {
+                sources: &sources,
+                envs: &envs,
+                out: &out,
+                report: report.as_deref(),
+                report_md: report_md.as_deref(),
+                dry_run,
+                force,
+            },
+        ),
+        Command::Cost {
+            path,
+            baseline,
+            prices,
+            format,
+        } => commands::cost::run(
+            &settings,
+            commands::cost::Args {
+                path: &path,
+                baseline: baseline.as_deref(),
+                prices: prices.as_deref(),
+                format,
+            },
+        ),
+        Command::Rules { format } => commands::lint::run_rules(format),
+        Command::Explain { rule } => commands::lint::run_explain(&settings, &rule),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "kfold", &mut std::io::stdout());
             exit::OK

@@ -58,9 +58,11 @@ impl Diag {
         self
     }
 
+    /// At a position in `source`, or in the file the position itself names.
     pub fn at(mut self, source: &Arc<Source>, pos: Pos) -> Diag {
+        let source = crate::doc::source_by_id(pos.file).unwrap_or_else(|| source.clone());
         self.file = Some(source.name());
-        self.source = Some(source.clone());
+        self.source = Some(source);
         self.pos = pos;
         self
     }

@@ -2,10 +2,15 @@
 
 pub mod cli;
 pub mod commands;
+pub mod consolidate;
+pub mod cost;
 pub mod doc;
 pub mod error;
+pub mod kustomize;
+pub mod lint;
 pub mod load;
 pub mod render;
+pub mod rules;
 pub mod scalar;
 
 pub use cli::run;

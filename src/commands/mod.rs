@@ -1,5 +1,9 @@
 //! One module per subcommand; each does its I/O at the edges and returns an exit code.
 
+pub mod build;
+pub mod consolidate;
+pub mod cost;
+pub mod lint;
 pub mod render;
 
 use crate::cli::Settings;

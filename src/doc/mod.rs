@@ -17,14 +17,37 @@ pub struct Source {
     /// The path as the user gave it (or as found by walking); `-` for stdin.
     pub path: PathBuf,
     pub text: String,
+    /// Its number in the process-wide registry, which `Pos::file` refers to.
+    pub id: u32,
+}
+
+/// Every source read in this process, so that a position can name its file (kfold is a
+/// short-lived CLI: the texts are kept for diagnostics anyway).
+static SOURCES: std::sync::RwLock<Vec<Arc<Source>>> = std::sync::RwLock::new(Vec::new());
+
+/// The source a `Pos::file` refers to.
+pub fn source_by_id(id: u32) -> Option<Arc<Source>> {
+    let sources = SOURCES.read().unwrap_or_else(|e| e.into_inner());
+    id.checked_sub(1)
+        .and_then(|i| sources.get(i as usize))
+        .cloned()
 }
 
 impl Source {
     pub fn new(path: impl Into<PathBuf>, text: String) -> Arc<Source> {
-        Arc::new(Source {
+        let mut sources = SOURCES.write().unwrap_or_else(|e| e.into_inner());
+        let source = Arc::new(Source {
             path: path.into(),
             text,
-        })
+            id: u32::try_from(sources.len() + 1).unwrap_or(0),
+        });
+        sources.push(source.clone());
+        source
+    }
+
+    /// Parses this source's documents, their positions pointing back here.
+    pub fn parse(&self) -> Result<Vec<crate::load::parse::RawDoc>, crate::load::parse::ParseError> {
+        crate::load::parse::parse_stream_in(&self.text, self.id)
     }
 
     pub fn name(&self) -> String {
@@ -151,13 +174,15 @@ impl Document {
             .map_or(self.root.pos, |n| n.pos)
     }
 
-    /// `file:line:col` of a pointer, for messages.
+    /// `file:line:col` of a pointer, for messages: the file that set the value, which for
+    /// a built resource may be a patch or a kustomization rather than the document's own.
     pub fn location(&self, pointer: &str) -> String {
         let pos = self.pos(pointer);
+        let source = source_by_id(pos.file).unwrap_or_else(|| self.source.clone());
         if pos.is_known() {
-            format!("{}:{}", self.source.name(), pos)
+            format!("{}:{}", source.name(), pos)
         } else {
-            self.source.name()
+            source.name()
         }
     }
 
@@ -231,10 +256,10 @@ mod tests {
         );
         assert_eq!(
             d.pos("/spec/template/spec/containers/0/resources"),
-            Pos { line: 7, col: 9 }
+            Pos::new(7, 9)
         );
         assert_eq!(
-            d.source.offset(Pos { line: 8, col: 16 }),
+            d.source.offset(Pos::new(8, 16)),
             Some(d.source.text.find("nginx").unwrap())
         );
     }

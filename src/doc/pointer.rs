@@ -232,6 +232,7 @@ pub fn apply(root: &mut Node, ops: &[Op]) -> Result<(), PatchError> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::value::Pos;
     use super::*;
     use crate::load::parse::parse_str;
 
@@ -264,7 +265,7 @@ mod tests {
             .unwrap()
             .pos;
         assert_eq!(before, after);
-        assert_eq!(before, super::super::value::Pos { line: 4, col: 11 });
+        assert_eq!(before, Pos::new(4, 11));
         assert_eq!(d.str_at(&["spec"]), None);
         let img = get(&d, &parse("/spec/containers/0/image").unwrap()).unwrap();
         assert_eq!(img.as_str(), Some("y"));

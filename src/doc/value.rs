@@ -3,22 +3,34 @@
 
 use std::fmt;
 
-/// A 1-based line and column (columns count characters). `line == 0` means "no source
-/// position" (a node created by an edit rather than read from a file).
+/// A 1-based line and column (columns count characters) in a registered source file
+/// (`file`, see `doc::source_by_id`; 0 when the file is not known). `line == 0` means "no
+/// source position" (a node created by an edit rather than read from a file). The file lets
+/// a built resource say, field by field, which base, patch or kustomization line set it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Pos {
     pub line: u32,
     pub col: u32,
+    pub file: u32,
 }
 
 impl Pos {
-    pub const NONE: Pos = Pos { line: 0, col: 0 };
+    pub const NONE: Pos = Pos {
+        line: 0,
+        col: 0,
+        file: 0,
+    };
 
     pub fn new(line: usize, col: usize) -> Pos {
         Pos {
             line: line.min(u32::MAX as usize) as u32,
             col: col.min(u32::MAX as usize) as u32,
+            file: 0,
         }
+    }
+
+    pub fn in_file(self, file: u32) -> Pos {
+        Pos { file, ..self }
     }
 
     pub fn is_known(self) -> bool {
@@ -26,6 +38,7 @@ impl Pos {
     }
 }
 
+/// `line:col` (the file is named by whoever prints it).
 impl fmt::Display for Pos {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.line, self.col)

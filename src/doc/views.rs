@@ -1482,7 +1482,7 @@ spec:
         );
         assert_eq!(cpu.text(), Some("100m"));
         assert_eq!(d.pos(&cpu.pointer), cpu.pos());
-        assert_eq!(cpu.pos(), Pos { line: 80, col: 18 });
+        assert_eq!(cpu.pos(), Pos::new(80, 18));
         let limits = res.limits().unwrap();
         assert!(limits.cpu().is_none());
         assert_eq!(

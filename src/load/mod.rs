@@ -34,6 +34,10 @@ pub fn is_kustomization_name(path: &Path) -> bool {
         .is_some_and(|n| KUSTOMIZATION_NAMES.contains(&n))
 }
 
+pub fn is_manifest_path(path: &Path) -> bool {
+    is_manifest_name(path) && !is_kustomization_name(path)
+}
+
 fn is_manifest_name(path: &Path) -> bool {
     is_kustomization_name(path)
         || path
@@ -97,6 +101,23 @@ pub fn load_paths(paths: &[PathBuf], stdin: &mut dyn Read) -> Loaded {
         loaded.merge(part);
     }
     loaded.notes.extend(notes);
+    loaded
+}
+
+/// Loads files found by a caller's own walk: like a folder walk, unrendered Helm templates
+/// and non-Kubernetes YAML are notes, not errors.
+pub fn load_found_files(files: &[PathBuf]) -> Loaded {
+    let jobs = files.iter().map(|f| Job::File(f.clone(), false)).collect();
+    let mut loaded = Loaded::default();
+    for part in parallel_map(jobs, |job| {
+        let mut part = Loaded::default();
+        if let Job::File(path, explicit) = job {
+            load_file(&mut part, &path, explicit);
+        }
+        part
+    }) {
+        loaded.merge(part);
+    }
     loaded
 }
 
@@ -169,6 +190,17 @@ fn walk(jobs: &mut Vec<Job>, notes: &mut Vec<Diag>, root: &Path) {
     }
 }
 
+/// The resources of one file, for callers (the kustomize engine) where any problem is an
+/// error: the first one is returned.
+pub fn load_resources(path: &Path, bytes: Vec<u8>) -> Result<Vec<Document>, Diag> {
+    let mut loaded = Loaded::default();
+    load_bytes(&mut loaded, path, bytes, true);
+    match loaded.errors.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(loaded.docs.docs),
+    }
+}
+
 fn load_file(loaded: &mut Loaded, path: &Path, explicit: bool) {
     match std::fs::read(path) {
         Ok(bytes) => load_bytes(loaded, path, bytes, explicit),
@@ -226,12 +258,12 @@ fn load_bytes(loaded: &mut Loaded, path: &Path, bytes: Vec<u8>, explicit: bool) 
             return;
         }
     };
-    if is_kustomization_name(path) {
+    if is_kustomization_name(path) && !explicit {
         loaded.kustomizations.push(path.to_path_buf());
         return;
     }
     let source = Source::new(path, text);
-    let parsed = parse::parse_stream(&source.text);
+    let parsed = source.parse();
     let looks_templated = source.text.contains("{{");
     let raw_docs = match parsed {
         Ok(docs) => docs,

@@ -26,8 +26,8 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
-fn pos_of(span: &Span) -> Pos {
-    Pos::new(span.start.line(), span.start.col() + 1)
+fn pos_of(span: &Span, file: u32) -> Pos {
+    Pos::new(span.start.line(), span.start.col() + 1).in_file(file)
 }
 
 fn err(message: impl Into<String>, pos: Pos) -> ParseError {
@@ -295,8 +295,13 @@ fn fold_unicode_breaks(value: &str, style: ScalarStyle, content_col: usize) -> S
     out
 }
 
-/// Parses every document of a YAML (or JSON) stream.
+/// Parses every document of a YAML (or JSON) stream of no registered file.
 pub fn parse_stream(text: &str) -> Result<Vec<RawDoc>, ParseError> {
+    parse_stream_in(text, 0)
+}
+
+/// Parses every document of a stream; positions name `file` (a `Source` id).
+pub fn parse_stream_in(text: &str, file: u32) -> Result<Vec<RawDoc>, ParseError> {
     let mut docs = Vec::new();
     let mut b = Builder::new();
     let mut index = 0;
@@ -304,10 +309,10 @@ pub fn parse_stream(text: &str) -> Result<Vec<RawDoc>, ParseError> {
         let (event, span) = item.map_err(|e| {
             err(
                 e.info().to_string(),
-                Pos::new(e.marker().line(), e.marker().col() + 1),
+                Pos::new(e.marker().line(), e.marker().col() + 1).in_file(file),
             )
         })?;
-        let pos = pos_of(&span);
+        let pos = pos_of(&span, file);
         match event {
             Event::DocumentStart(_) => {
                 b = Builder::new();
@@ -384,7 +389,7 @@ mod tests {
         let ratio = d.path(&["alpha", "ratio"]).unwrap();
         assert_eq!(ratio.value, Value::Float(0.5));
         assert_eq!(ratio.raw.as_deref(), Some("0.50"));
-        assert_eq!(ratio.pos, Pos { line: 3, col: 10 });
+        assert_eq!(ratio.pos, Pos::new(3, 10));
         let when = d.path(&["alpha", "when"]).unwrap();
         assert_eq!(when.as_str(), Some("2024-05-06T00:00:00Z"));
         assert_eq!(when.raw.as_deref(), Some("2024-05-06"));
@@ -420,7 +425,7 @@ mod tests {
     #[test]
     fn duplicate_keys_are_errors_with_position() {
         let e = parse_str("a: 1\nb: 2\na: 3\n").unwrap_err();
-        assert_eq!(e.pos, Pos { line: 3, col: 1 });
+        assert_eq!(e.pos, Pos::new(3, 1));
         assert!(e.message.contains("`a` is defined twice"), "{}", e.message);
         let many: String =
             (0..40).map(|i| format!("k{i}: {i}\n")).collect::<String>() + "k7: again\n";

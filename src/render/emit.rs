@@ -401,7 +401,7 @@ impl<'a> Emitter<'a> {
     fn scalar(&mut self, node: &Node, container: usize, as_string: bool) -> Result<(), EmitError> {
         let indent = container + BEST_INDENT;
         if as_string
-            && !matches!(node.value, Value::String(_))
+            && (node.raw.is_some() || !matches!(node.value, Value::String(_)))
             && let Some(text) = node.scalar_text()
         {
             return self.checked_string(&text, indent, false);
@@ -519,7 +519,7 @@ impl<'a> Emitter<'a> {
             return Ok(());
         }
         match &node.value {
-            Value::Map(m) => self.map(&m.entries, container + BEST_INDENT, false),
+            Value::Map(m) => self.map(&m.entries, container + BEST_INDENT, as_string),
             Value::Seq(items) => {
                 let indentless = in_mapping && !self.indention;
                 let indent = if indentless {

@@ -1,6 +1,7 @@
 //! Canonical YAML: what `kubectl kustomize` prints for the same objects.
 
 pub mod emit;
+pub mod explain;
 pub mod keys;
 pub mod number;
 

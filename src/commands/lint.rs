@@ -1,0 +1,358 @@
+//! `kfold lint`: kustomize roots are built and linted as built, with each finding reported
+//! at the file and line that set the offending value; plain manifests are linted as files.
+
+use crate::cli::{Settings, exit};
+use crate::commands::report;
+use crate::doc::{Document, Node};
+use crate::error::Diag;
+use crate::kustomize::build::{clean_path, find_kustomization};
+use crate::kustomize::{BuildOptions, Builder};
+use crate::lint::config::{LintSettings, find_config};
+use crate::lint::report::{self as reporter, Format};
+use crate::lint::{Finding, Severity, run};
+use crate::load::{Loaded, load_found_files, load_paths, parse::parse_str};
+use crate::rules::RULES;
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub struct Args<'a> {
+    pub paths: &'a [PathBuf],
+    pub format: Format,
+    pub fail_on: Option<Severity>,
+    pub config: Option<&'a Path>,
+}
+
+/// What a folder holds: kustomize roots no other root includes, and files no root reads.
+#[derive(Default, Debug)]
+pub struct Layout {
+    pub roots: Vec<PathBuf>,
+    pub files: Vec<PathBuf>,
+    /// Helm chart folders (not linted until rendered).
+    pub charts: Vec<PathBuf>,
+}
+
+fn entries(k: &Node, field: &str) -> Vec<String> {
+    k.get(field)
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|n| match n.as_str() {
+            Some(s) => Some(s.to_string()),
+            None => n.str_at(&["path"]).map(str::to_string),
+        })
+        .collect()
+}
+
+/// Finds the top-level kustomize roots under `dir` and the manifests outside every root.
+pub fn layout(dir: &Path) -> Layout {
+    let mut roots = Vec::new();
+    let mut files = Vec::new();
+    let mut charts = Vec::new();
+    let walker = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            if e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.') {
+                return false;
+            }
+            if e.file_type().is_dir() && e.path().join("Chart.yaml").is_file() {
+                charts.push(clean_path(e.path()));
+                return false;
+            }
+            true
+        });
+    for e in walker.flatten() {
+        if e.file_type().is_dir() && find_kustomization(e.path()).is_some() {
+            roots.push(clean_path(e.path()));
+        } else if e.file_type().is_file() {
+            files.push(clean_path(e.path()));
+        }
+    }
+    let mut used: HashSet<PathBuf> = HashSet::new();
+    for root in &roots {
+        let Some(file) = find_kustomization(root) else {
+            continue;
+        };
+        let Some(k) = std::fs::read_to_string(&file)
+            .ok()
+            .and_then(|t| parse_str(&t).ok())
+            .and_then(|d| d.into_iter().next())
+        else {
+            continue;
+        };
+        used.insert(clean_path(&file));
+        for field in [
+            "resources",
+            "bases",
+            "components",
+            "patchesStrategicMerge",
+            "patches",
+            "patchesJson6902",
+            "configurations",
+            "transformers",
+            "replacements",
+            "crds",
+        ] {
+            for rel in entries(&k, field) {
+                used.insert(clean_path(&root.join(rel)));
+            }
+        }
+        for field in ["configMapGenerator", "secretGenerator"] {
+            for g in k.get(field).and_then(Node::as_seq).unwrap_or_default() {
+                for key in ["files", "envs", "env"] {
+                    for f in g
+                        .get(key)
+                        .map(|n| match n.as_seq() {
+                            Some(items) => items.iter().filter_map(Node::scalar_text).collect(),
+                            None => n.scalar_text().into_iter().collect(),
+                        })
+                        .unwrap_or_else(Vec::<String>::new)
+                    {
+                        let path = f
+                            .rsplit_once('=')
+                            .map_or(f.as_str(), |(_, p)| p)
+                            .to_string();
+                        used.insert(clean_path(&root.join(path)));
+                    }
+                }
+            }
+        }
+    }
+    let top: Vec<PathBuf> = roots
+        .iter()
+        .filter(|r| !used.contains(*r))
+        .cloned()
+        .collect();
+    let inside_root = |f: &Path| {
+        roots
+            .iter()
+            .any(|r| f.parent() == Some(r.as_path()) && used.contains(f))
+    };
+    let files = files
+        .into_iter()
+        .filter(|f| !used.contains(f) && !inside_root(f))
+        .collect();
+    Layout {
+        roots: top,
+        files,
+        charts,
+    }
+}
+
+/// The same finding reached through several roots is reported once, listing the roots.
+fn merge(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut seen: BTreeMap<(String, u32, u32, &'static str, String, String), Finding> =
+        BTreeMap::new();
+    for f in findings {
+        let key = (
+            f.file(),
+            f.pos.line,
+            f.pos.col,
+            f.rule.name,
+            f.pointer.clone(),
+            f.message.clone(),
+        );
+        match seen.get_mut(&key) {
+            Some(existing) => {
+                for r in f.roots {
+                    if !existing.roots.contains(&r) {
+                        existing.roots.push(r);
+                    }
+                }
+            }
+            None => {
+                seen.insert(key, f);
+            }
+        }
+    }
+    seen.into_values().collect()
+}
+
+pub fn run_lint(settings: &Settings, args: Args) -> i32 {
+    let config_path = args
+        .config
+        .map(Path::to_path_buf)
+        .or_else(|| find_config(&std::env::current_dir().unwrap_or_default()));
+    let lint_settings = match &config_path {
+        Some(p) => match LintSettings::from_file(p, RULES) {
+            Ok(s) => s,
+            Err(d) => {
+                report(settings, &[d]);
+                return exit::ERROR;
+            }
+        },
+        None => LintSettings::default(),
+    };
+    let mut input_errors: Vec<Diag> = Vec::new();
+    let mut notes = Vec::new();
+    let mut findings = Vec::new();
+    let mut plain: Vec<PathBuf> = Vec::new();
+    let mut found: Vec<PathBuf> = Vec::new();
+    let mut builder = Builder::new(BuildOptions::default());
+    for path in args.paths {
+        if path.as_os_str() != "-" && path.is_dir() {
+            let l = layout(path);
+            for root in &l.roots {
+                match builder.build(root) {
+                    Ok(out) => {
+                        let docs: Vec<Document> = out.resources;
+                        let name = root.display().to_string();
+                        for mut f in run(&docs, RULES, &lint_settings) {
+                            f.roots.push(name.clone());
+                            findings.push(f);
+                        }
+                    }
+                    Err(d) => input_errors.push(d),
+                }
+            }
+            found.extend(
+                l.files
+                    .into_iter()
+                    .filter(|f| crate::load::is_manifest_path(f)),
+            );
+            for chart in l.charts {
+                notes.push(
+                    Diag::note("a Helm chart folder: render it with helm template and pipe it in")
+                        .in_file(chart.display().to_string()),
+                );
+            }
+        } else {
+            plain.push(path.clone());
+        }
+    }
+    for loaded in [
+        (!plain.is_empty()).then(|| load_paths(&plain, &mut std::io::stdin().lock())),
+        (!found.is_empty()).then(|| load_found_files(&found)),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let Loaded {
+            docs,
+            errors,
+            notes: n,
+            ..
+        } = loaded;
+        input_errors.extend(errors);
+        notes.extend(n);
+        findings.extend(run(&docs.docs, RULES, &lint_settings));
+    }
+    let findings = merge(findings);
+    let fail_on = args
+        .fail_on
+        .or(lint_settings.fail_on)
+        .unwrap_or(Severity::Error);
+    let out = match args.format {
+        Format::Human => reporter::human(&findings, settings.color),
+        Format::Json => reporter::json(&findings, &input_errors),
+        Format::Sarif => reporter::sarif(&findings, RULES),
+        Format::Github => reporter::github(&findings, &input_errors),
+    };
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    let mut diags = input_errors.clone();
+    diags.extend(notes);
+    if args.format != Format::Human && args.format != Format::Sarif {
+        diags.retain(|d| d.level != crate::error::Level::Error);
+    }
+    report(settings, &diags);
+    if !input_errors.is_empty() {
+        exit::ERROR
+    } else if findings.iter().any(|f| f.severity >= fail_on) {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    }
+}
+
+pub fn run_rules(format: RulesFormat) -> i32 {
+    let out = match format {
+        RulesFormat::Text => {
+            let mut s = String::new();
+            for r in RULES {
+                s.push_str(&format!(
+                    "{}  {:<40} {:<13} {:<8} {}\n",
+                    r.code,
+                    r.name,
+                    r.category.as_str(),
+                    r.severity,
+                    r.summary()
+                ));
+            }
+            s
+        }
+        RulesFormat::Json => {
+            let list: Vec<serde_json::Value> = RULES
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "name": r.name,
+                        "code": r.code,
+                        "severity": r.severity.as_str(),
+                        "category": r.category.as_str(),
+                        "kinds": r.kinds,
+                        "summary": r.summary(),
+                        "fix": r.section("Fix"),
+                    })
+                })
+                .collect();
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&list).unwrap_or_default()
+            )
+        }
+        RulesFormat::Md => {
+            let mut s = String::from(
+                "| Code | Name | Category | Severity | What it does |\n|---|---|---|---|---|\n",
+            );
+            for r in RULES {
+                s.push_str(&format!(
+                    "| {} | `{}` | {} | {} | {} |\n",
+                    r.code,
+                    r.name,
+                    r.category.as_str(),
+                    r.severity,
+                    r.summary()
+                ));
+            }
+            s
+        }
+    };
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    exit::OK
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RulesFormat {
+    Text,
+    Json,
+    Md,
+}
+
+pub fn run_explain(settings: &Settings, name: &str) -> i32 {
+    match crate::rules::find(name) {
+        Some(r) => {
+            let header = format!(
+                "# {} ({})\n\ncategory: {} · default severity: {}{}\n\n",
+                r.name,
+                r.code,
+                r.category.as_str(),
+                r.severity,
+                r.kube_linter
+                    .map_or(String::new(), |k| format!(" · kube-linter: {k}"))
+            );
+            let _ = std::io::stdout()
+                .lock()
+                .write_all(format!("{header}{}\n", r.docs().trim()).as_bytes());
+            exit::OK
+        }
+        None => {
+            report(
+                settings,
+                &[Diag::new(format!("no rule is named `{name}`"))
+                    .with_help("`kfold rules` lists them")],
+            );
+            exit::ERROR
+        }
+    }
+}

@@ -1,0 +1,479 @@
+//! The lint engine: rules detect, the runner matches kinds, applies suppressions and
+//! severity overrides, and findings carry everything a reporter or a fixer needs.
+
+pub mod config;
+pub mod report;
+
+use crate::doc::pointer::Op;
+use crate::doc::{Document, Pos, Source, source_by_id};
+use std::fmt;
+use std::sync::Arc;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        Some(match s {
+            "info" => Severity::Info,
+            "warning" | "warn" => Severity::Warning,
+            "error" => Severity::Error,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Category {
+    Resources,
+    Probes,
+    Images,
+    Security,
+    Scaling,
+    Availability,
+    Networking,
+    Rbac,
+    References,
+    Deprecation,
+    Hygiene,
+}
+
+impl Category {
+    pub const ALL: &'static [Category] = &[
+        Category::Resources,
+        Category::Probes,
+        Category::Images,
+        Category::Security,
+        Category::Scaling,
+        Category::Availability,
+        Category::Networking,
+        Category::Rbac,
+        Category::References,
+        Category::Deprecation,
+        Category::Hygiene,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Resources => "resources",
+            Category::Probes => "probes",
+            Category::Images => "images",
+            Category::Security => "security",
+            Category::Scaling => "scaling",
+            Category::Availability => "availability",
+            Category::Networking => "networking",
+            Category::Rbac => "rbac",
+            Category::References => "references",
+            Category::Deprecation => "deprecation",
+            Category::Hygiene => "hygiene",
+        }
+    }
+}
+
+/// Kinds that carry a pod template (or are pods), for rules about containers.
+pub const WORKLOADS: &[&str] = &[
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+    "Pod",
+];
+
+/// A lint rule: its documentation (also `kfold explain`), metadata, and the check.
+pub struct Rule {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub category: Category,
+    pub severity: Severity,
+    /// Kinds the rule looks at; empty means every kind.
+    pub kinds: &'static [&'static str],
+    /// The doc comment, with its fixed headings.
+    pub doc: &'static str,
+    pub check: fn(&mut Check),
+    /// The kube-linter check this rule corresponds to, whose ignore annotation is honoured.
+    pub kube_linter: Option<&'static str>,
+}
+
+impl fmt::Debug for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.name, self.code)
+    }
+}
+
+impl Rule {
+    pub fn applies_to(&self, kind: &str) -> bool {
+        self.kinds.is_empty() || self.kinds.contains(&kind)
+    }
+
+    /// The doc without the one-space indent doc comments carry.
+    pub fn docs(&self) -> String {
+        self.doc
+            .lines()
+            .map(|l| l.strip_prefix(' ').unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The first paragraph under "What it does".
+    pub fn summary(&self) -> String {
+        let docs = self.docs();
+        docs.split("## What it does")
+            .nth(1)
+            .and_then(|s| s.split("\n\n").map(str::trim).find(|p| !p.is_empty()))
+            .unwrap_or("")
+            .replace('\n', " ")
+    }
+
+    /// The text under a `## heading`.
+    pub fn section(&self, heading: &str) -> Option<String> {
+        let docs = self.docs();
+        let start = docs.find(&format!("## {heading}"))? + heading.len() + 3;
+        let rest = &docs[start..];
+        let end = rest.find("\n## ").unwrap_or(rest.len());
+        Some(rest[..end].trim().to_string())
+    }
+}
+
+/// Declares a rule from its doc comment and metadata.
+#[macro_export]
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:expr])*
+        pub static $id:ident = {
+            code: $code:expr,
+            name: $name:expr,
+            category: $cat:ident,
+            severity: $sev:ident,
+            kinds: $kinds:expr,
+            check: $check:path
+            $(, kube_linter: $kl:expr)?
+            $(,)?
+        }
+    ) => {
+        $(#[doc = $doc])*
+        pub static $id: $crate::lint::Rule = $crate::lint::Rule {
+            code: $code,
+            name: $name,
+            category: $crate::lint::Category::$cat,
+            severity: $crate::lint::Severity::$sev,
+            kinds: $kinds,
+            doc: concat!($($doc, "\n"),*),
+            check: $check,
+            kube_linter: $crate::declare_rule!(@opt $($kl)?),
+        };
+    };
+    (@opt $kl:expr) => { Some($kl) };
+    (@opt) => { None };
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fix {
+    pub title: String,
+    pub ops: Vec<Op>,
+    /// Safe fixes are applied by `--fix`; unsafe ones also need `--unsafe-fixes`.
+    pub safe: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Finding {
+    pub rule: &'static Rule,
+    pub severity: Severity,
+    pub message: String,
+    pub pointer: String,
+    /// Position of the offending field (or its nearest existing parent).
+    pub pos: Pos,
+    /// The file the position is in.
+    pub source: Arc<Source>,
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub help: Option<String>,
+    pub fix: Option<Fix>,
+    /// Kustomize roots whose build contains this finding (empty for plain files).
+    pub roots: Vec<String>,
+}
+
+impl Finding {
+    pub fn with_help(&mut self, help: impl Into<String>) -> &mut Finding {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_fix(&mut self, title: impl Into<String>, ops: Vec<Op>, safe: bool) -> &mut Finding {
+        self.fix = Some(Fix {
+            title: title.into(),
+            ops,
+            safe,
+        });
+        self
+    }
+
+    pub fn file(&self) -> String {
+        self.source.name()
+    }
+}
+
+/// The whole tree, for rules that relate objects to each other.
+pub struct Ctx<'a> {
+    pub docs: &'a [Document],
+    /// The tree holds the objects it refers to (see `is_complete`): absent references can
+    /// be reported.
+    pub complete: bool,
+    pub settings: &'a config::LintSettings,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(docs: &'a [Document], settings: &'a config::LintSettings) -> Ctx<'a> {
+        Ctx {
+            docs,
+            complete: is_complete(docs),
+            settings,
+        }
+    }
+
+    pub fn of_kind(&self, kind: &'a str) -> impl Iterator<Item = &'a Document> + 'a {
+        self.docs.iter().filter(move |d| d.kind() == kind)
+    }
+
+    /// Objects of `kind` named `name` in the namespace of `doc` (empty and `default` are the
+    /// same namespace).
+    pub fn find(&self, kind: &str, name: &str, near: &Document) -> Option<&'a Document> {
+        let ns = |d: &Document| match d.namespace() {
+            "" => "default".to_string(),
+            n => n.to_string(),
+        };
+        let want = ns(near);
+        self.docs
+            .iter()
+            .find(|d| d.kind() == kind && d.name() == name && ns(d) == want)
+    }
+}
+
+/// A tree is complete enough to judge missing references when it is more than a handful of
+/// workloads: it has at least one workload and at least one of the kinds workloads refer to
+/// (ConfigMap, Secret, ServiceAccount, PVC) — a folder of only Deployments is a fragment
+/// whose dependencies live elsewhere.
+pub fn is_complete(docs: &[Document]) -> bool {
+    let has = |kinds: &[&str]| docs.iter().any(|d| kinds.contains(&d.kind()));
+    has(WORKLOADS)
+        && has(&[
+            "ConfigMap",
+            "Secret",
+            "ServiceAccount",
+            "PersistentVolumeClaim",
+        ])
+}
+
+/// What a rule's check sees: one document, the tree, and a place to put findings.
+pub struct Check<'a> {
+    pub doc: &'a Document,
+    pub ctx: &'a Ctx<'a>,
+    pub rule: &'static Rule,
+    findings: Vec<Finding>,
+}
+
+impl<'a> Check<'a> {
+    /// Reports a problem at the field a JSON pointer names.
+    pub fn report(
+        &mut self,
+        pointer: impl Into<String>,
+        message: impl Into<String>,
+    ) -> &mut Finding {
+        let pointer = pointer.into();
+        let pos = self.doc.pos(&pointer);
+        let source = source_by_id(pos.file).unwrap_or_else(|| self.doc.source.clone());
+        self.findings.push(Finding {
+            rule: self.rule,
+            severity: self.rule.severity,
+            message: message.into(),
+            pointer,
+            pos,
+            source,
+            api_version: self.doc.api_version().to_string(),
+            kind: self.doc.kind().to_string(),
+            namespace: self.doc.namespace().to_string(),
+            name: self.doc.name().to_string(),
+            help: None,
+            fix: None,
+            roots: Vec::new(),
+        });
+        let last = self.findings.len() - 1;
+        &mut self.findings[last]
+    }
+
+    /// A rule option from the configuration, as text.
+    pub fn option(&self, key: &str) -> Option<&'a str> {
+        self.ctx.settings.option(self.rule.name, key)
+    }
+
+    pub fn option_f64(&self, key: &str, default: f64) -> f64 {
+        self.option(key)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    }
+}
+
+pub const IGNORE_ANNOTATION: &str = "kfold.dev/ignore";
+
+/// Names listed in `kfold.dev/ignore` (or kube-linter's per-check annotation) on an object.
+fn ignored_by_annotation(doc: &Document, rule: &Rule) -> bool {
+    let Some(annotations) = doc
+        .root
+        .path(&["metadata", "annotations"])
+        .and_then(|a| a.as_map())
+    else {
+        return false;
+    };
+    let listed = annotations
+        .get(IGNORE_ANNOTATION)
+        .and_then(|v| v.scalar_text())
+        .is_some_and(|v| {
+            v.split(',')
+                .map(str::trim)
+                .any(|n| n == "all" || n == rule.name || n == rule.code)
+        });
+    let kube_linter = rule
+        .kube_linter
+        .is_some_and(|kl| annotations.contains_key(&format!("ignore-check.kube-linter.io/{kl}")));
+    listed || kube_linter
+}
+
+/// `# kfold:ignore rule-name -- reason` on the finding's line or the line above it, or on
+/// the first lines of the document (before its first key) for the whole document.
+fn ignored_by_comment(f: &Finding, doc: &Document) -> bool {
+    let text = &f.source.text;
+    let mentions = |line: &str| {
+        line.split_once("kfold:ignore").is_some_and(|(_, rest)| {
+            let names = rest.split("--").next().unwrap_or("");
+            names
+                .split([',', ' '])
+                .map(str::trim)
+                .any(|n| n == f.rule.name || n == f.rule.code || n == "all")
+        })
+    };
+    let line = f.pos.line as usize;
+    if line > 0 {
+        let mut lines = text.lines().skip(line.saturating_sub(2));
+        let above = if line >= 2 { lines.next() } else { None };
+        let at = lines.next();
+        if at.is_some_and(mentions)
+            || above.is_some_and(|l| l.trim_start().starts_with('#') && mentions(l))
+        {
+            return true;
+        }
+    }
+    // A comment block right before the document's first line covers the whole document.
+    if doc.source.id == f.source.id && doc.root.pos.line > 0 {
+        let first = doc.root.pos.line as usize;
+        let before: Vec<&str> = doc
+            .source
+            .text
+            .lines()
+            .take(first.saturating_sub(1))
+            .collect();
+        return before
+            .iter()
+            .rev()
+            .take_while(|l| {
+                let t = l.trim();
+                t.starts_with('#') || t.is_empty()
+            })
+            .any(|l| mentions(l));
+    }
+    false
+}
+
+/// Runs the rules on every document, on all cores.
+pub fn run(
+    docs: &[Document],
+    rules: &[&'static Rule],
+    settings: &config::LintSettings,
+) -> Vec<Finding> {
+    let ctx = Ctx::new(docs, settings);
+    let enabled: Vec<&'static Rule> = rules
+        .iter()
+        .copied()
+        .filter(|r| settings.enabled(r))
+        .collect();
+    let indexes: Vec<usize> = (0..docs.len()).collect();
+    let per_doc = crate::load::parallel_map(indexes, |i| {
+        let doc = &docs[i];
+        let mut out = Vec::new();
+        if settings.excluded(doc) {
+            return out;
+        }
+        for &rule in enabled.iter().filter(|r| r.applies_to(doc.kind())) {
+            if ignored_by_annotation(doc, rule) || settings.ignored_object(rule, doc) {
+                continue;
+            }
+            let mut check = Check {
+                doc,
+                ctx: &ctx,
+                rule,
+                findings: Vec::new(),
+            };
+            (rule.check)(&mut check);
+            for mut f in check.findings {
+                if ignored_by_comment(&f, doc) {
+                    continue;
+                }
+                f.severity = settings.severity(rule);
+                out.push(f);
+            }
+        }
+        out
+    });
+    per_doc.into_iter().flatten().collect()
+}
+
+/// Lints YAML text with the given rules (for rule examples, fixtures and tests).
+pub fn lint_text(
+    name: &str,
+    text: &str,
+    rules: &[&'static Rule],
+) -> Result<Vec<Finding>, crate::error::Diag> {
+    let docs = crate::load::load_resources(std::path::Path::new(name), text.as_bytes().to_vec())?;
+    Ok(run(&docs, rules, &config::LintSettings::default()))
+}
+
+/// The ```` ```yaml,invalid ```` and ```` ```yaml,valid ```` blocks of a rule's docs.
+pub fn doc_examples(rule: &Rule) -> Vec<(bool, String)> {
+    let docs = rule.docs();
+    let mut out = Vec::new();
+    let mut rest = docs.as_str();
+    while let Some(start) = rest.find("```yaml,") {
+        let after = &rest[start + 8..];
+        let Some(nl) = after.find('\n') else { break };
+        let kind = after[..nl].trim();
+        let body = &after[nl + 1..];
+        let end = body.find("```").unwrap_or(body.len());
+        if kind == "invalid" || kind == "valid" {
+            out.push((kind == "invalid", body[..end].to_string()));
+        }
+        rest = &body[end.min(body.len())..];
+        rest = rest.get(3..).unwrap_or("");
+    }
+    out
+}

@@ -1,0 +1,168 @@
+//! The lint rules, one per file; `RULES` lists them in code order.
+
+use crate::lint::Rule;
+
+mod automount_service_account_token;
+mod capabilities_not_dropped;
+mod dangerous_capabilities_added;
+mod default_service_account;
+mod deprecated_service_account_field;
+mod docker_socket_mount;
+mod host_ipc;
+mod host_network;
+mod host_path_mount;
+mod host_pid;
+mod host_port;
+mod hpa_min_above_max;
+mod image_tag_latest;
+mod ingress_nginx_snippet;
+mod ingress_wildcard_host;
+mod ingress_without_tls;
+mod privilege_escalation_allowed;
+mod privileged_container;
+mod privileged_port;
+mod run_as_low_uid;
+mod run_as_root;
+mod seccomp_profile_missing;
+mod secret_in_configmap;
+mod secret_in_env_literal;
+mod secret_via_env;
+mod security_context_missing;
+mod service_exposed_externally;
+mod ssh_port_exposed;
+mod support_b;
+mod unmasked_proc_mount;
+mod unsafe_sysctls;
+pub mod util;
+mod windows_host_process;
+mod writable_root_filesystem;
+
+pub static RULES: &[&Rule] = &[
+    &image_tag_latest::RULE,
+    &privileged_container::RULE,
+    &privilege_escalation_allowed::RULE,
+    &run_as_root::RULE,
+    &run_as_low_uid::RULE,
+    &writable_root_filesystem::RULE,
+    &dangerous_capabilities_added::RULE,
+    &capabilities_not_dropped::RULE,
+    &seccomp_profile_missing::RULE,
+    &security_context_missing::RULE,
+    &unmasked_proc_mount::RULE,
+    &unsafe_sysctls::RULE,
+    &host_network::RULE,
+    &host_pid::RULE,
+    &host_ipc::RULE,
+    &host_port::RULE,
+    &host_path_mount::RULE,
+    &docker_socket_mount::RULE,
+    &windows_host_process::RULE,
+    &secret_in_env_literal::RULE,
+    &secret_via_env::RULE,
+    &secret_in_configmap::RULE,
+    &automount_service_account_token::RULE,
+    &default_service_account::RULE,
+    &deprecated_service_account_field::RULE,
+    &hpa_min_above_max::RULE,
+    &service_exposed_externally::RULE,
+    &ingress_without_tls::RULE,
+    &ssh_port_exposed::RULE,
+    &privileged_port::RULE,
+    &ingress_nginx_snippet::RULE,
+    &ingress_wildcard_host::RULE,
+];
+
+pub fn find(name_or_code: &str) -> Option<&'static Rule> {
+    RULES
+        .iter()
+        .copied()
+        .find(|r| r.name == name_or_code || r.code.eq_ignore_ascii_case(name_or_code))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULES;
+    use crate::lint::{Category, doc_examples, lint_text};
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_and_names_are_unique_and_well_formed() {
+        let mut codes = HashSet::new();
+        let mut names = HashSet::new();
+        for r in RULES {
+            assert!(codes.insert(r.code), "duplicate code {}", r.code);
+            assert!(names.insert(r.name), "duplicate name {}", r.name);
+            assert!(
+                r.code.len() == 5
+                    && r.code.starts_with("KF")
+                    && r.code[2..].chars().all(|c| c.is_ascii_digit()),
+                "bad code {}",
+                r.code
+            );
+            assert!(
+                r.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "name {} is not kebab-case",
+                r.name
+            );
+            assert!(Category::ALL.contains(&r.category));
+        }
+        let mut sorted: Vec<&str> = RULES.iter().map(|r| r.code).collect();
+        sorted.sort();
+        assert_eq!(
+            sorted,
+            RULES.iter().map(|r| r.code).collect::<Vec<_>>(),
+            "RULES must be in code order"
+        );
+    }
+
+    #[test]
+    fn every_rule_documents_itself_and_its_examples_hold() {
+        for r in RULES {
+            for heading in [
+                "## What it does",
+                "## Why is this bad?",
+                "## Example",
+                "## Fix",
+                "## Options",
+            ] {
+                assert!(
+                    r.docs().contains(heading),
+                    "{}: missing `{heading}`",
+                    r.name
+                );
+            }
+            assert!(!r.summary().is_empty(), "{}: empty summary", r.name);
+            let examples = doc_examples(r);
+            assert!(
+                examples.iter().any(|(bad, _)| *bad),
+                "{}: no yaml,invalid example",
+                r.name
+            );
+            assert!(
+                examples.iter().any(|(bad, _)| !*bad),
+                "{}: no yaml,valid example",
+                r.name
+            );
+            for (invalid, text) in examples {
+                let findings = lint_text("example.yaml", &text, &[r])
+                    .unwrap_or_else(|e| panic!("{}: example does not load: {e}", r.name));
+                let hits = findings.iter().filter(|f| f.rule.name == r.name).count();
+                if invalid {
+                    assert!(
+                        hits > 0,
+                        "{}: the invalid example yields no finding:\n{text}",
+                        r.name
+                    );
+                } else {
+                    assert_eq!(
+                        hits, 0,
+                        "{}: the valid example yields findings:\n{text}",
+                        r.name
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! `kfold consolidate` end to end: small environments with one kind of difference each
+//! (snapshots of the generated tree), the example tree, safety and idempotence.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn kfold(args: &[&str], cwd: &Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kfold"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("kfold runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kfold-cons-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("tmp");
+    dir
+}
+
+fn deployment(name: &str, replicas: u32, image: &str, env: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  labels:\n    app: {name}\nspec:\n  replicas: {replicas}\n  selector:\n    matchLabels:\n      app: {name}\n  template:\n    metadata:\n      labels:\n        app: {name}\n    spec:\n      containers:\n      - name: {name}\n        image: {image}\n        env:\n        - name: MODE\n          value: {env}\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\nspec:\n  selector:\n    app: {name}\n  ports:\n  - port: 80\n"
+    )
+}
+
+fn write(dir: &Path, files: &[(&str, String)]) {
+    for (rel, text) in files {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, text).expect("write");
+    }
+}
+
+/// All files of a tree, for snapshots and comparisons.
+fn tree(dir: &Path) -> BTreeMap<String, String> {
+    walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e
+                .path()
+                .strip_prefix(dir)
+                .expect("inside")
+                .display()
+                .to_string();
+            (rel, std::fs::read_to_string(e.path()).unwrap_or_default())
+        })
+        .collect()
+}
+
+fn show(t: &BTreeMap<String, String>) -> String {
+    t.iter()
+        .filter(|(k, _)| k.as_str() != "README.md" && k.as_str() != "kfold.yaml")
+        .map(|(k, v)| format!("==> {k} <==\n{v}"))
+        .collect()
+}
+
+fn consolidate_case(name: &str, envs: &[(&str, String)]) -> BTreeMap<String, String> {
+    let dir = tmp(name);
+    let src = dir.join("src");
+    for (env, text) in envs {
+        write(&src, &[(&format!("{env}/app.yaml"), text.clone())]);
+    }
+    let (code, out, err) = kfold(&["consolidate", "src", "--out", "out"], &dir);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("identical") && !out.contains("DIFFERS"),
+        "{out}"
+    );
+    let t = tree(&dir.join("out"));
+    let _ = std::fs::remove_dir_all(&dir);
+    t
+}
+
+macro_rules! snap {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({snapshot_path => "../snapshots/consolidate", prepend_module_to_snapshot => false, omit_expression => true}, {
+            insta::assert_snapshot!($name, $value);
+        })
+    };
+}
+
+#[test]
+fn environments_differing_only_by_replicas_get_a_replicas_entry() {
+    let t = consolidate_case(
+        "replicas",
+        &[
+            ("dev", deployment("api", 1, "nginx:1.25", "x")),
+            ("prod", deployment("api", 3, "nginx:1.25", "x")),
+        ],
+    );
+    assert!(
+        !t.keys().any(|k| k.contains("patches")),
+        "no patch needed: {t:?}"
+    );
+    snap!("replicas", show(&t));
+}
+
+#[test]
+fn environments_differing_by_image_get_an_images_entry() {
+    let t = consolidate_case(
+        "image",
+        &[
+            ("dev", deployment("api", 2, "nginx:1.27", "x")),
+            ("prod", deployment("api", 2, "nginx:1.25", "x")),
+        ],
+    );
+    assert!(t.values().any(|v| v.contains("images:")));
+    snap!("image", show(&t));
+}
+
+#[test]
+fn an_env_var_difference_becomes_a_strategic_merge_patch() {
+    let t = consolidate_case(
+        "envvar",
+        &[
+            ("dev", deployment("api", 2, "nginx:1.25", "debug")),
+            ("prod", deployment("api", 2, "nginx:1.25", "quiet")),
+        ],
+    );
+    snap!("envvar", show(&t));
+}
+
+#[test]
+fn a_resource_only_in_prod_goes_to_its_overlay_and_shared_ones_to_a_component() {
+    let extra = "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tuning\ndata:\n  workers: \"8\"\n";
+    let monitor = "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: monitoring\ndata:\n  scrape: \"yes\"\n";
+    let t = consolidate_case(
+        "partial",
+        &[
+            ("dev", deployment("api", 2, "nginx:1.25", "x")),
+            ("staging", deployment("api", 2, "nginx:1.25", "x") + monitor),
+            (
+                "prod",
+                deployment("api", 2, "nginx:1.25", "x") + monitor + extra,
+            ),
+        ],
+    );
+    assert!(t.keys().any(|k| k.starts_with("components/")), "{t:?}");
+    snap!("partial", show(&t));
+}
+
+#[test]
+fn prefixed_names_and_references_are_matched_across_environments() {
+    let sa =
+        |p: &str| format!("---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {p}api\n");
+    let with_sa = |p: &str, r: u32| {
+        deployment(&format!("{p}api"), r, "nginx:1.25", "x").replace(
+            "      containers:",
+            &format!("      serviceAccountName: {p}api\n      containers:"),
+        ) + &sa(p)
+    };
+    let t = consolidate_case(
+        "prefix",
+        &[("dev", with_sa("dev-", 1)), ("prod", with_sa("prod-", 2))],
+    );
+    let prod = &t["overlays/prod/kustomization.yaml"];
+    assert!(prod.contains("namePrefix: prod-"), "{prod}");
+    assert!(
+        t.values().any(|v| v.contains("serviceAccountName: api")),
+        "references go back to base names"
+    );
+}
+
+#[test]
+fn the_example_tree_consolidates_into_at_most_30_files_and_is_idempotent() {
+    let dir = tmp("example");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/example/deployments");
+    let before = tree(&example);
+    let out = dir.join("out");
+    let report = dir.join("report.json");
+    let (code, stdout, err) = kfold(
+        &[
+            "consolidate",
+            example.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+        ],
+        &dir,
+    );
+    assert_eq!(code, 0, "{stdout}\n{err}");
+    assert_eq!(tree(&example), before, "sources must not change");
+    let files = tree(&out);
+    assert!(files.len() <= 30, "{} files", files.len());
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let envs = r["environments"].as_array().unwrap();
+    assert_eq!(envs.len(), 3);
+    assert!(envs.iter().all(|e| e["verified"] == true));
+    assert!(
+        r["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["file"].as_str().unwrap().ends_with("overlays/aws"))
+    );
+    assert!(
+        !r["duplicates"].as_array().unwrap().is_empty(),
+        "kubernetes/base and kustomize/base are copies"
+    );
+    // Consolidating the result (its overlays as environments) gives the same tree.
+    let again = dir.join("again");
+    let (code, stdout, err) = kfold(
+        &[
+            "consolidate",
+            out.to_str().unwrap(),
+            "--out",
+            again.to_str().unwrap(),
+        ],
+        &dir,
+    );
+    assert_eq!(code, 0, "{stdout}\n{err}");
+    let strip = |t: BTreeMap<String, String>| -> BTreeMap<String, String> {
+        t.into_iter()
+            .filter(|(k, _)| k != "README.md" && k != "kfold.yaml")
+            .collect()
+    };
+    assert_eq!(strip(tree(&again)), strip(files));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn dry_run_and_refusals_write_nothing() {
+    let dir = tmp("safety");
+    write(
+        &dir,
+        &[
+            ("src/dev/app.yaml", deployment("api", 1, "nginx:1", "x")),
+            ("src/prod/app.yaml", deployment("api", 2, "nginx:1", "x")),
+        ],
+    );
+    let (code, out, _) = kfold(&["consolidate", "src", "--out", "out", "--dry-run"], &dir);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("==> out/overlays/prod/kustomization.yaml <=="),
+        "{out}"
+    );
+    assert!(!dir.join("out").exists(), "dry run wrote files");
+    write(&dir, &[("taken/keep.txt", "mine".into())]);
+    let (code, _, err) = kfold(&["consolidate", "src", "--out", "taken"], &dir);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("taken/keep.txt")).unwrap(),
+        "mine"
+    );
+    let (code, _, _) = kfold(&["consolidate", "src", "--out", "taken", "--force"], &dir);
+    assert_eq!(code, 0);
+    assert!(dir.join("taken/base/kustomization.yaml").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".kfold"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary folders left behind");
+    let _ = std::fs::remove_dir_all(&dir);
+}

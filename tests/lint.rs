@@ -1,0 +1,180 @@
+//! `kfold lint` end to end: findings attributed through kustomize overlays, every reporter,
+//! suppression by config, exit codes, and Secret values never printed.
+
+use std::path::Path;
+use std::process::Command;
+
+fn kfold(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kfold"))
+        .args(args)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("kfold runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+macro_rules! snap {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({snapshot_path => "../snapshots/lint", prepend_module_to_snapshot => false, omit_expression => true}, {
+            insta::assert_snapshot!($name, $value);
+        })
+    };
+}
+
+const TREE: &str = "testdata/lint/tree";
+
+#[test]
+fn a_base_finding_is_reported_once_at_the_base_line_with_the_overlays_it_affects() {
+    let (code, out, _) = kfold(&["lint", "--format", "json", TREE]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let findings = v["findings"].as_array().expect("findings");
+    let latest: Vec<_> = findings
+        .iter()
+        .filter(|f| {
+            f["rule"] == "image-tag-latest"
+                && f["file"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("base/deployment.yaml")
+        })
+        .collect();
+    assert_eq!(latest.len(), 1, "{out}");
+    assert_eq!(latest[0]["line"], 16);
+    assert_eq!(latest[0]["roots"].as_array().unwrap().len(), 2);
+    let hpa = findings
+        .iter()
+        .find(|f| f["rule"] == "hpa-min-above-max")
+        .expect("hpa finding");
+    assert!(
+        hpa["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("overlays/prod/hpa-patch.yaml"),
+        "{hpa}"
+    );
+    assert_eq!(hpa["line"], 6);
+    for f in findings {
+        let keys: Vec<&str> = f.as_object().unwrap().keys().map(String::as_str).collect();
+        for k in [
+            "rule", "code", "severity", "message", "file", "line", "column", "pointer", "resource",
+            "help", "fix",
+        ] {
+            assert!(keys.contains(&k), "missing {k} in {f}");
+        }
+    }
+}
+
+#[test]
+fn every_reporter_is_pinned() {
+    for format in ["human", "json", "sarif", "github"] {
+        let (code, out, _) = kfold(&["lint", "--format", format, TREE]);
+        assert_eq!(code, 1, "{format}");
+        snap!(format!("tree-{format}"), out);
+    }
+}
+
+#[test]
+fn sarif_has_what_github_code_scanning_needs() {
+    let (_, out, _) = kfold(&["lint", "--format", "sarif", TREE]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["version"], "2.1.0");
+    let run = &v["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
+    assert!(rules.iter().all(|r| r["id"].is_string()
+        && r["help"]["text"].is_string()
+        && r["defaultConfiguration"]["level"].is_string()));
+    for r in run["results"].as_array().expect("results") {
+        assert!(r["ruleId"].is_string() && r["message"]["text"].is_string());
+        let loc = &r["locations"][0]["physicalLocation"];
+        assert!(
+            !loc["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+                .starts_with('/')
+        );
+        let region = &loc["region"];
+        assert!(
+            region["startLine"].as_u64().unwrap() > 1,
+            "field lines, not line 1: {r}"
+        );
+        assert!(region["endColumn"].as_u64() > region["startColumn"].as_u64());
+        assert!(r["partialFingerprints"]["kfold/v1"].is_string());
+    }
+}
+
+#[test]
+fn fail_on_and_config_change_the_outcome() {
+    let (code, _, _) = kfold(&["lint", "--fail-on", "info", "testdata/lint/tree/standalone"]);
+    assert_eq!(code, 1);
+    let (code, _, _) = kfold(&["lint", "testdata/lint/tree/standalone"]);
+    assert_eq!(code, 0, "warnings do not fail by default");
+    let (code, out, _) = kfold(&[
+        "lint",
+        "--config",
+        "testdata/lint/config/.kfold.yaml",
+        "--format",
+        "json",
+        TREE,
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        !out.contains("hpa-min-above-max"),
+        "ignored by config: {out}"
+    );
+    assert!(
+        out.contains("\"severity\": \"error\""),
+        "severity raised by config"
+    );
+    let (code, _, err) = kfold(&[
+        "lint",
+        "--config",
+        "testdata/lint/config/bad.kfold.yaml",
+        TREE,
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("bad.kfold.yaml:3:5") && err.contains("image-tag-latests"),
+        "{err}"
+    );
+}
+
+#[test]
+fn secret_values_never_appear_in_any_format() {
+    for format in ["human", "json", "sarif", "github"] {
+        let (_, out, err) = kfold(&[
+            "lint",
+            "--fail-on",
+            "info",
+            "--format",
+            format,
+            "testdata/lint/tree/standalone",
+        ]);
+        assert!(
+            !out.contains("hunter2") && !err.contains("hunter2"),
+            "{format} leaks a secret"
+        );
+    }
+}
+
+#[test]
+fn rules_and_explain() {
+    let (code, out, _) = kfold(&["rules", "--format", "json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let first = &v.as_array().expect("array")[0];
+    for k in [
+        "name", "code", "severity", "category", "kinds", "summary", "fix",
+    ] {
+        assert!(!first[k].is_null(), "rules json lacks {k}");
+    }
+    let (code, out, _) = kfold(&["explain", "KF140"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("# image-tag-latest (KF140)") && out.contains("## Why is this bad?"));
+    assert_eq!(kfold(&["explain", "no-such-rule"]).0, 2);
+}
