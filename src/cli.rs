@@ -139,6 +139,30 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = crate::commands::cost::Format::Human)]
         format: crate::commands::cost::Format,
     },
+    /// Apply a policy to plain manifests: resources, autoscalers, storage, probes, rollouts, security, images.
+    #[command(
+        after_help = "Examples:\n  kfold policy init > policy.yaml\n  kfold optimize deploy/ --policy policy.yaml             every change with its reason, and a diff per file\n  kfold optimize deploy/ --policy policy.yaml --write     rewrite the changed files (canonical YAML, comments not kept)\n  kfold build overlays/prod | kfold optimize - --policy policy.yaml --write > prod.yaml"
+    )]
+    Optimize {
+        /// Files, folders of plain manifests, or - for stdin.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The policy file (start from `kfold policy init`).
+        #[arg(long, value_name = "FILE")]
+        policy: PathBuf,
+        /// Print the changes and a diff per file; write nothing (the default).
+        #[arg(long, conflicts_with = "write")]
+        dry_run: bool,
+        /// Rewrite each changed file atomically, in canonical YAML (comments are not kept);
+        /// with -, print the optimized stream to stdout and the changes to stderr.
+        #[arg(long)]
+        write: bool,
+    },
+    /// Optimization policies.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
     /// List the lint rules.
     Rules {
         #[arg(long, value_enum, default_value_t = crate::commands::lint::RulesFormat::Text)]
@@ -153,6 +177,15 @@ pub enum Command {
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  kfold completions zsh > ~/.zfunc/_kfold")]
     Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Print a commented default policy that is safe on any tree (structural fixes only).
+    #[command(
+        after_help = "Example:\n  kfold policy init > policy.yaml && kfold optimize deploy/ --policy policy.yaml"
+    )]
+    Init,
 }
 
 /// Resolved output settings every command uses.
@@ -257,6 +290,22 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 {
                 format,
             },
         ),
+        Command::Optimize {
+            paths,
+            policy,
+            dry_run: _,
+            write,
+        } => commands::optimize::run(
+            &settings,
+            commands::optimize::Args {
+                paths: &paths,
+                policy: &policy,
+                write,
+            },
+        ),
+        Command::Policy {
+            command: PolicyCommand::Init,
+        } => commands::optimize::run_policy_init(),
         Command::Rules { format } => commands::lint::run_rules(format),
         Command::Explain { rule } => commands::lint::run_explain(&settings, &rule),
         Command::Completions { shell } => {

@@ -9,6 +9,8 @@ pub mod error;
 pub mod kustomize;
 pub mod lint;
 pub mod load;
+pub mod passes;
+pub mod policy;
 pub mod render;
 pub mod rules;
 pub mod scalar;

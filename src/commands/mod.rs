@@ -4,6 +4,7 @@ pub mod build;
 pub mod consolidate;
 pub mod cost;
 pub mod lint;
+pub mod optimize;
 pub mod render;
 
 use crate::cli::Settings;

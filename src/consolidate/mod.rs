@@ -101,7 +101,7 @@ fn infer_affixes(envs: &[Env]) -> Vec<(String, String)> {
     // With fewer than two names there is nothing to compare a name with.
     let prefixes: Vec<String> = envs
         .iter()
-        .map(|e| names(e))
+        .map(&names)
         .map(|n| {
             if n.len() < 2 {
                 String::new()
@@ -112,7 +112,7 @@ fn infer_affixes(envs: &[Env]) -> Vec<(String, String)> {
         .collect();
     let suffixes: Vec<String> = envs
         .iter()
-        .map(|e| names(e))
+        .map(names)
         .map(|n| {
             if n.len() < 2 {
                 return String::new();
@@ -318,10 +318,11 @@ pub fn consolidate(envs: &[Env]) -> Layout {
         for d in &env.docs {
             let mut node = d.root.clone();
             let gvk = Gvk::of(&node);
-            if t.namespace.is_some() && !is_cluster_scoped(&gvk) {
-                if let Some(meta) = node.get_mut("metadata").and_then(Node::as_map_mut) {
-                    meta.remove("namespace");
-                }
+            if t.namespace.is_some()
+                && !is_cluster_scoped(&gvk)
+                && let Some(meta) = node.get_mut("metadata").and_then(Node::as_map_mut)
+            {
+                meta.remove("namespace");
             }
             if !keeps_name(&gvk) {
                 let name = d.name();
@@ -397,12 +398,12 @@ fn infer_labels(normal: &mut [Vec<Normal>], transforms: &mut [EnvTransforms]) {
             transforms[i].labels.insert(k.clone(), v.clone());
             for r in res.iter_mut() {
                 let meta = r.node.get_mut("metadata").and_then(Node::as_map_mut);
-                if let Some(meta) = meta {
-                    if let Some(labels) = meta.get_mut("labels").and_then(Node::as_map_mut) {
-                        labels.remove(k);
-                        if labels.is_empty() {
-                            meta.remove("labels");
-                        }
+                if let Some(meta) = meta
+                    && let Some(labels) = meta.get_mut("labels").and_then(Node::as_map_mut)
+                {
+                    labels.remove(k);
+                    if labels.is_empty() {
+                        meta.remove("labels");
                     }
                 }
             }
@@ -510,10 +511,10 @@ fn infer_replicas(normal: &mut [Vec<Normal>], transforms: &mut [EnvTransforms]) 
             if c != base {
                 transforms[i].replicas.insert(key.3.clone(), c);
             }
-            if let Some(r) = normal[i].iter_mut().find(|r| r.key == key) {
-                if let Some(spec) = r.node.get_mut("spec").and_then(Node::as_map_mut) {
-                    spec.insert("replicas", Node::new(Value::Int(base)));
-                }
+            if let Some(r) = normal[i].iter_mut().find(|r| r.key == key)
+                && let Some(spec) = r.node.get_mut("spec").and_then(Node::as_map_mut)
+            {
+                spec.insert("replicas", Node::new(Value::Int(base)));
             }
         }
     }

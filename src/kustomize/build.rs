@@ -445,10 +445,7 @@ impl Builder {
                             .find(|e| {
                                 e.doc.kind() == id.kind
                                     && e.original().1 == id.name
-                                    && super::same_namespace(
-                                        &e.doc.namespace().to_string(),
-                                        &id.namespace,
-                                    )
+                                    && super::same_namespace(e.doc.namespace(), &id.namespace)
                             })
                             .ok_or_else(|| {
                                 k.err(
@@ -1039,10 +1036,45 @@ fn restamp(node: &mut Node, pos: Pos) {
     }
 }
 
+/// kustomize merges with the patch's apiVersion set to the target's, then puts the
+/// target's kind, name and namespace back (a patch selected by target may name another).
 fn apply_smp(k: &Kustomization, r: &mut Resource, patch: &Node, pos: Pos) -> Result<(), Diag> {
     let schema = smp::schema_for(r.doc.api_version(), r.doc.kind());
-    smp::strategic_merge(&mut r.doc.root, patch, schema)
-        .map_err(|e| k.err(format!("patch failed: {e}"), pos))
+    let mut patch = patch.clone();
+    if let (Some(m), Some(v)) = (patch.as_map_mut(), r.doc.root.get("apiVersion"))
+        && m.contains_key("apiVersion")
+    {
+        m.insert("apiVersion", v.clone());
+    }
+    let keep: Vec<(&[&str], Option<Node>)> = [
+        &["kind"][..],
+        &["metadata", "name"],
+        &["metadata", "namespace"],
+    ]
+    .into_iter()
+    .map(|p| (p, r.doc.root.path(p).cloned()))
+    .collect();
+    smp::strategic_merge(&mut r.doc.root, &patch, schema)
+        .map_err(|e| k.err(format!("patch failed: {e}"), pos))?;
+    for (path, value) in keep {
+        let parent = match path {
+            [_] => Some(&mut r.doc.root),
+            [first, _] => r.doc.root.get_mut(first),
+            _ => None,
+        };
+        let (Some(parent), Some(last)) = (parent.and_then(Node::as_map_mut), path.last()) else {
+            continue;
+        };
+        match value {
+            Some(v) => {
+                parent.insert(*last, v);
+            }
+            None => {
+                parent.remove(last);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// kustomize's JSON 6902: a `replace` of a missing field adds it.
@@ -1088,6 +1120,22 @@ fn apply_json6902(k: &Kustomization, root: &mut Node, ops: &Node, pos: Pos) -> R
             },
             other => return Err(k.err(format!("unknown JSON patch op `{other}`"), op.pos)),
         });
+    }
+    // kustomize's JSON patch library creates the missing mappings on the way to an `add`.
+    for op in &parsed {
+        if let Op::Add { path, .. } = op {
+            let Ok(tokens) = pointer::parse(path) else {
+                continue;
+            };
+            for n in 1..tokens.len() {
+                if pointer::get(root, &tokens[..n]).is_none()
+                    && let Some(parent) =
+                        pointer::get_mut(root, &tokens[..n - 1]).and_then(Node::as_map_mut)
+                {
+                    parent.insert(tokens[n - 1].clone(), Node::map());
+                }
+            }
+        }
     }
     pointer::apply(root, &parsed).map_err(|e| k.err(format!("JSON patch failed: {e}"), pos))
 }

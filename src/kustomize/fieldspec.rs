@@ -226,7 +226,7 @@ pub fn is_cluster_scoped(gvk: &Gvk) -> bool {
             | "VolumeAttributesClass"
             | "IPAddress"
             | "ServiceCIDR"
-    ) && !(gvk.kind == "Node" && !gvk.group.is_empty())
+    ) && (gvk.kind != "Node" || gvk.group.is_empty())
 }
 
 #[cfg(test)]

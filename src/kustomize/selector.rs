@@ -8,9 +8,9 @@ use regex::Regex;
 
 #[derive(Debug)]
 pub struct Target {
-    pub group: Option<String>,
-    pub version: Option<String>,
-    pub kind: Option<String>,
+    group: Option<Regex>,
+    version: Option<Regex>,
+    kind: Option<Regex>,
     name: Option<Regex>,
     namespace: Option<Regex>,
     labels: Option<LabelSelector>,
@@ -29,9 +29,9 @@ impl Target {
                 .filter(|s| !s.is_empty())
         };
         Ok(Target {
-            group: s("group"),
-            version: s("version"),
-            kind: s("kind"),
+            group: s("group").map(|p| anchored(&p)).transpose()?,
+            version: s("version").map(|p| anchored(&p)).transpose()?,
+            kind: s("kind").map(|p| anchored(&p)).transpose()?,
             name: s("name").map(|p| anchored(&p)).transpose()?,
             namespace: s("namespace").map(|p| anchored(&p)).transpose()?,
             labels: s("labelSelector")
@@ -48,7 +48,7 @@ impl Target {
         let root = &r.doc.root;
         let (group, version) = split_api_version(root.str_at(&["apiVersion"]).unwrap_or(""));
         let kind = root.str_at(&["kind"]).unwrap_or("");
-        let eq = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
+        let eq = |want: &Option<Regex>, have: &str| want.as_ref().is_none_or(|w| w.is_match(have));
         if !eq(&self.group, group) || !eq(&self.version, version) || !eq(&self.kind, kind) {
             return false;
         }
@@ -60,15 +60,17 @@ impl Target {
                 ns.to_string()
             }
         };
-        if let Some(re) = &self.namespace {
-            if !re.is_match(&effective(&org_ns)) && !re.is_match(&effective(r.doc.namespace())) {
-                return false;
-            }
+        if let Some(re) = &self.namespace
+            && !re.is_match(&effective(&org_ns))
+            && !re.is_match(&effective(r.doc.namespace()))
+        {
+            return false;
         }
-        if let Some(re) = &self.name {
-            if !re.is_match(&org_name) && !re.is_match(r.doc.name()) {
-                return false;
-            }
+        if let Some(re) = &self.name
+            && !re.is_match(&org_name)
+            && !re.is_match(r.doc.name())
+        {
+            return false;
         }
         let map_matches = |sel: &Option<LabelSelector>, field: &str| {
             sel.as_ref()

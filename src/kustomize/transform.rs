@@ -59,10 +59,10 @@ pub fn namespace(resources: &mut [Resource], ns: &Node) {
             // kustomize's "defaultOnly" rule: the subject named `default` moves along.
             if let Some(subjects) = r.doc.root.get_mut("subjects").and_then(Node::as_seq_mut) {
                 for s in subjects {
-                    if s.str_at(&["name"]) == Some("default") {
-                        if let Some(m) = s.as_map_mut() {
-                            m.insert("namespace", Node::at(Value::String(name.clone()), ns.pos));
-                        }
+                    if s.str_at(&["name"]) == Some("default")
+                        && let Some(m) = s.as_map_mut()
+                    {
+                        m.insert("namespace", Node::at(Value::String(name.clone()), ns.pos));
                     }
                 }
             }

@@ -302,6 +302,8 @@ pub fn parse_stream(text: &str) -> Result<Vec<RawDoc>, ParseError> {
 
 /// Parses every document of a stream; positions name `file` (a `Source` id).
 pub fn parse_stream_in(text: &str, file: u32) -> Result<Vec<RawDoc>, ParseError> {
+    let source = text;
+    let mut total_chars: Option<usize> = None;
     let mut docs = Vec::new();
     let mut b = Builder::new();
     let mut index = 0;
@@ -326,11 +328,21 @@ pub fn parse_stream_in(text: &str, file: u32) -> Result<Vec<RawDoc>, ParseError>
                 index += 1;
             }
             Event::Scalar(text, style, anchor, tag) => {
-                let text = if text.contains(['\u{2028}', '\u{2029}']) {
+                let mut text = if text.contains(['\u{2028}', '\u{2029}']) {
                     std::borrow::Cow::Owned(fold_unicode_breaks(&text, style, span.start.col()))
                 } else {
                     text
                 };
+                // A block scalar whose last line ends the file without a line break has no
+                // final line break (saphyr adds one; yaml.v3 does not).
+                if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
+                    && !source.ends_with(['\n', '\r'])
+                    && text.ends_with('\n')
+                    && *total_chars.get_or_insert_with(|| source.chars().count())
+                        <= span.end.index()
+                {
+                    text.to_mut().pop();
+                }
                 let node = scalar(&text, style, tag.as_deref(), pos)?;
                 b.remember(anchor, &node);
                 b.merge_key = style == ScalarStyle::Plain && tag.is_none() && text == "<<";
@@ -379,6 +391,16 @@ mod tests {
 
     fn one(text: &str) -> Node {
         parse_str(text).unwrap().remove(0)
+    }
+
+    #[test]
+    fn a_block_scalar_ending_the_file_without_a_newline_has_none() {
+        let d = one("a: |\n  x\n  y");
+        assert_eq!(d.get("a").unwrap().as_str(), Some("x\ny"));
+        let d = one("a: |\n  x\n  y\n");
+        assert_eq!(d.get("a").unwrap().as_str(), Some("x\ny\n"));
+        let d = one("a: |\n  x\nb: 1");
+        assert_eq!(d.get("a").unwrap().as_str(), Some("x\n"));
     }
 
     #[test]

@@ -4,23 +4,50 @@ use crate::lint::Rule;
 
 mod automount_service_account_token;
 mod capabilities_not_dropped;
+mod cpu_limit_missing;
+mod cpu_request_missing;
+mod cronjob_invalid_schedule;
+mod cronjob_missing_deadline;
 mod dangerous_capabilities_added;
+mod default_namespace;
 mod default_service_account;
 mod deprecated_service_account_field;
 mod docker_socket_mount;
+mod duplicate_env_var;
+mod ephemeral_storage_unbounded;
+mod field_wrong_type;
 mod host_ipc;
 mod host_network;
 mod host_path_mount;
 mod host_pid;
 mod host_port;
 mod hpa_min_above_max;
+mod hpa_min_replicas_low;
+mod image_not_pinned_by_digest;
+mod image_pull_policy_not_always;
 mod image_tag_latest;
 mod ingress_nginx_snippet;
 mod ingress_wildcard_host;
 mod ingress_without_tls;
+mod init_container_wait_loop;
+mod job_without_ttl;
+mod label_value_invalid;
+mod liveness_equals_readiness;
+mod liveness_probe_missing;
+mod memory_limit_far_above_request;
+mod memory_limit_missing;
+mod memory_request_missing;
+mod naked_pod;
 mod privilege_escalation_allowed;
 mod privileged_container;
 mod privileged_port;
+mod probe_port_not_declared;
+mod probe_timing_unsafe;
+mod pvc_oversized;
+mod readiness_probe_missing;
+mod replicas_set_with_hpa;
+mod request_above_limit;
+mod restart_policy_invalid;
 mod run_as_low_uid;
 mod run_as_root;
 mod seccomp_profile_missing;
@@ -29,7 +56,10 @@ mod secret_in_env_literal;
 mod secret_via_env;
 mod security_context_missing;
 mod service_exposed_externally;
+mod single_replica;
+mod slow_start_without_startup_probe;
 mod ssh_port_exposed;
+mod support_a;
 mod support_b;
 mod unmasked_proc_mount;
 mod unsafe_sysctls;
@@ -37,8 +67,28 @@ pub mod util;
 mod windows_host_process;
 mod writable_root_filesystem;
 
+/// What init-container-wait-loop flags, for the probes-over-init-waits pass to remove.
+pub use support_a::wait_loop;
+
 pub static RULES: &[&Rule] = &[
+    &cpu_request_missing::RULE,
+    &cpu_limit_missing::RULE,
+    &memory_request_missing::RULE,
+    &memory_limit_missing::RULE,
+    &memory_limit_far_above_request::RULE,
+    &request_above_limit::RULE,
+    &ephemeral_storage_unbounded::RULE,
+    &pvc_oversized::RULE,
+    &liveness_probe_missing::RULE,
+    &readiness_probe_missing::RULE,
+    &liveness_equals_readiness::RULE,
+    &probe_port_not_declared::RULE,
+    &init_container_wait_loop::RULE,
+    &slow_start_without_startup_probe::RULE,
+    &probe_timing_unsafe::RULE,
     &image_tag_latest::RULE,
+    &image_not_pinned_by_digest::RULE,
+    &image_pull_policy_not_always::RULE,
     &privileged_container::RULE,
     &privilege_escalation_allowed::RULE,
     &run_as_root::RULE,
@@ -64,12 +114,24 @@ pub static RULES: &[&Rule] = &[
     &default_service_account::RULE,
     &deprecated_service_account_field::RULE,
     &hpa_min_above_max::RULE,
+    &hpa_min_replicas_low::RULE,
+    &replicas_set_with_hpa::RULE,
+    &single_replica::RULE,
     &service_exposed_externally::RULE,
     &ingress_without_tls::RULE,
     &ssh_port_exposed::RULE,
     &privileged_port::RULE,
     &ingress_nginx_snippet::RULE,
     &ingress_wildcard_host::RULE,
+    &field_wrong_type::RULE,
+    &duplicate_env_var::RULE,
+    &naked_pod::RULE,
+    &cronjob_missing_deadline::RULE,
+    &cronjob_invalid_schedule::RULE,
+    &job_without_ttl::RULE,
+    &restart_policy_invalid::RULE,
+    &label_value_invalid::RULE,
+    &default_namespace::RULE,
 ];
 
 pub fn find(name_or_code: &str) -> Option<&'static Rule> {

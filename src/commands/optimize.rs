@@ -1,0 +1,345 @@
+//! `kfold optimize`: a policy's passes over plain manifests. Prints every change with its
+//! reason, grouped by file, and the migration notes; `--dry-run` (the default) adds a diff
+//! per file, `--write` rewrites each changed file atomically in canonical YAML.
+//! `kfold policy init` prints a policy that is safe on any tree.
+
+use crate::cli::{Settings, exit};
+use crate::commands::report;
+use crate::doc::{Document, Node, Source, Value};
+use crate::error::Diag;
+use crate::load::load_paths;
+use crate::passes::{self, ChangeLog, display};
+use crate::policy::Policy;
+use crate::render::emit::emit_object;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub struct Args<'a> {
+    pub paths: &'a [PathBuf],
+    pub policy: &'a Path,
+    pub write: bool,
+}
+
+const POLICY_INIT: &str = include_str!("../../templates/policy-init.yaml");
+
+pub fn run_policy_init() -> i32 {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(POLICY_INIT.as_bytes()) {
+        Ok(()) => exit::OK,
+        Err(_) => exit::ERROR,
+    }
+}
+
+/// One file the passes changed: its text before and after, both canonical.
+struct Rewrite {
+    source: Arc<Source>,
+    before: String,
+    after: String,
+}
+
+pub fn run(settings: &Settings, args: Args) -> i32 {
+    let policy = match Policy::from_file(args.policy) {
+        Ok(p) => p,
+        Err(d) => {
+            report(settings, &[d]);
+            return exit::ERROR;
+        }
+    };
+    let mut loaded = load_paths(args.paths, &mut std::io::stdin().lock());
+    let mut diags = std::mem::take(&mut loaded.errors);
+    if !loaded.kustomizations.is_empty() {
+        for k in &loaded.kustomizations {
+            let root = k
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            diags.push(
+                Diag::new(format!(
+                    "a kustomize root: not yet: optimize a kustomize root by its built output with `kfold build {} | kfold optimize - --policy {}`",
+                    root.display(),
+                    args.policy.display()
+                ))
+                .in_file(k.display().to_string()),
+            );
+        }
+        report(settings, &diags);
+        return exit::ERROR;
+    }
+    let before = loaded.docs.docs.clone();
+    let mut docs = std::mem::take(&mut loaded.docs.docs);
+    let log = passes::run(&mut docs, &policy);
+    let mut rewrites = Vec::new();
+    for source in changed_sources(&before, &docs, &log) {
+        let old = file_text(&source, &before, &before, true);
+        let new = file_text(&source, &before, &docs, true);
+        match (old, new) {
+            (Ok(before), Ok(after)) => rewrites.push(Rewrite {
+                source,
+                before,
+                after,
+            }),
+            (Err(d), _) | (_, Err(d)) => diags.push(d),
+        }
+    }
+    let failed = diags.iter().any(|d| d.level == crate::error::Level::Error);
+    let piping = args.write && args.paths.iter().any(|p| p.as_os_str() == "-");
+    let mut text = summary(&log, &rewrites, args.policy, !args.write);
+    if args.write && !failed {
+        let written = write_files(&rewrites, &before, &docs, &mut diags);
+        text.push_str(&format!(
+            "Wrote {written} file(s) in canonical YAML; comments in rewritten files are not kept.\n"
+        ));
+    } else if args.write {
+        text.push_str("Nothing written: fix the errors below first.\n");
+    } else if !rewrites.is_empty() {
+        text.push_str(&format!(
+            "Dry run: nothing written. --write rewrites the {} file(s) above in canonical YAML; comments in rewritten files are not kept.\n",
+            rewrites.len()
+        ));
+    }
+    if piping && !failed {
+        let stdin_docs: Vec<Document> = docs
+            .iter()
+            .filter(|d| d.source.path.as_os_str() == "-")
+            .cloned()
+            .collect();
+        match stdin_docs
+            .first()
+            .map(|d| file_text(&d.source, &before, &docs, false))
+        {
+            Some(Ok(out)) => {
+                let _ = std::io::stdout().lock().write_all(out.as_bytes());
+            }
+            Some(Err(d)) => diags.push(d),
+            None => {}
+        }
+    }
+    // When the optimized stream goes to stdout, the report must not mix into it.
+    let written = if piping {
+        std::io::stderr().lock().write_all(text.as_bytes())
+    } else {
+        std::io::stdout().lock().write_all(text.as_bytes())
+    };
+    diags.append(&mut loaded.notes);
+    let errors = report(settings, &diags);
+    if written.is_err() || errors {
+        exit::ERROR
+    } else {
+        exit::OK
+    }
+}
+
+/// Files with a change, in the order their documents were read.
+fn changed_sources(before: &[Document], after: &[Document], log: &ChangeLog) -> Vec<Arc<Source>> {
+    let names: BTreeSet<&str> = log.changes.iter().map(|c| c.file.as_str()).collect();
+    let mut seen = BTreeSet::new();
+    before
+        .iter()
+        .chain(after)
+        .filter(|d| names.contains(d.source.name().as_str()) && seen.insert(d.source.id))
+        .map(|d| d.source.clone())
+        .collect()
+}
+
+/// Secret values never reach a diff.
+fn redacted(doc: &Document) -> Node {
+    let mut root = doc.root.clone();
+    if doc.kind() == "Secret"
+        && let Some(m) = root.as_map_mut()
+    {
+        for key in ["data", "stringData"] {
+            if let Some(data) = m.get_mut(key).and_then(Node::as_map_mut) {
+                for e in &mut data.entries {
+                    e.value = Node::string("<redacted>");
+                }
+            }
+        }
+    }
+    root
+}
+
+/// A file's documents in canonical YAML: its resources as `docs` has them now (a `kind:
+/// List` rebuilt around its items, new documents after the one they were made for), and
+/// any other YAML document in it as it was.
+fn file_text(
+    source: &Source,
+    before: &[Document],
+    docs: &[Document],
+    redact: bool,
+) -> Result<String, Diag> {
+    let loaded: BTreeMap<usize, bool> = before
+        .iter()
+        .filter(|d| d.source.id == source.id)
+        .map(|d| (d.index, d.item.is_some()))
+        .collect();
+    let here: Vec<&Document> = docs.iter().filter(|d| d.source.id == source.id).collect();
+    let root = |d: &Document| if redact { redacted(d) } else { d.root.clone() };
+    let raw = source
+        .parse()
+        .map_err(|e| Diag::new(e.message).in_file(source.name()))?;
+    let mut parts = Vec::new();
+    let mut done = BTreeSet::new();
+    for r in raw {
+        let Some(original) = r.root else { continue };
+        let Some(&list) = loaded.get(&r.index) else {
+            parts.push(original);
+            continue;
+        };
+        done.insert(r.index);
+        let at_index = || here.iter().filter(|d| d.index == r.index);
+        if list {
+            let mut list = original;
+            let items = at_index()
+                .filter(|d| d.item.is_some())
+                .map(|d| root(d))
+                .collect();
+            if let Some(m) = list.as_map_mut() {
+                m.insert("items", Node::new(Value::Seq(items)));
+            }
+            parts.push(list);
+        }
+        parts.extend(at_index().filter(|d| d.item.is_none()).map(|d| root(d)));
+    }
+    parts.extend(
+        here.iter()
+            .filter(|d| !done.contains(&d.index))
+            .map(|d| root(d)),
+    );
+    let mut out = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        out = emit_object(part, out).map_err(|e| {
+            Diag::new(format!("{}: {}", e.pointer, e.message)).in_file(source.name())
+        })?;
+    }
+    Ok(out)
+}
+
+fn summary(log: &ChangeLog, rewrites: &[Rewrite], policy: &Path, diffs: bool) -> String {
+    let mut out = String::new();
+    if log.changes.is_empty() {
+        out.push_str(&format!(
+            "No changes: the files already follow the policy {}\n",
+            policy.display()
+        ));
+    } else {
+        let (changes, files) = (log.changes.len(), rewrites.len());
+        out.push_str(&format!(
+            "{changes} change(s) in {files} file(s) by the policy {}\n",
+            policy.display()
+        ));
+    }
+    for rw in rewrites {
+        let name = rw.source.name();
+        out.push_str(&format!("\n{name}\n"));
+        let mut resource = String::new();
+        for c in log.changes.iter().filter(|c| c.file == name) {
+            let who = display(&c.resource);
+            if who != resource {
+                out.push_str(&format!("  {who}\n"));
+                resource = who;
+            }
+            let old = c.old.as_deref().unwrap_or("(none)");
+            let new = c.new.as_deref().unwrap_or("(removed)");
+            out.push_str(&format!(
+                "    {}: {old} → {new}\n      {}: {}\n",
+                c.field, c.pass, c.reason
+            ));
+        }
+        if diffs {
+            let diff = similar::TextDiff::from_lines(rw.before.as_str(), rw.after.as_str());
+            out.push('\n');
+            let (a, b) = if rw.source.path.is_relative() {
+                (format!("a/{name}"), format!("b/{name}"))
+            } else {
+                (name.clone(), name.clone())
+            };
+            out.push_str(
+                &diff
+                    .unified_diff()
+                    .context_radius(3)
+                    .header(&a, &b)
+                    .to_string(),
+            );
+        }
+    }
+    if !log.notes.is_empty() {
+        out.push_str("\nNotes:\n");
+        for n in &log.notes {
+            out.push_str(&format!("  - {n}\n"));
+        }
+    }
+    out.push('\n');
+    out
+}
+
+/// Each file goes to a temporary file beside it, then is renamed over the original, so a
+/// failure leaves every file whole. Returns how many were written.
+fn write_files(
+    rewrites: &[Rewrite],
+    before: &[Document],
+    docs: &[Document],
+    diags: &mut Vec<Diag>,
+) -> usize {
+    let mut written = 0;
+    for rw in rewrites {
+        let path = &rw.source.path;
+        if path.as_os_str() == "-" {
+            continue;
+        }
+        let result = file_text(&rw.source, before, docs, false).and_then(|text| {
+            let fail = |e: std::io::Error| {
+                Diag::new(format!("cannot write: {e}")).in_file(path.display().to_string())
+            };
+            let name = path
+                .file_name()
+                .map_or("out".into(), |n| n.to_string_lossy().into_owned());
+            let tmp = path.with_file_name(format!(".{name}.kfold-{}", std::process::id()));
+            let attempt = std::fs::write(&tmp, text)
+                .and_then(|()| match std::fs::metadata(path) {
+                    Ok(meta) => std::fs::set_permissions(&tmp, meta.permissions()),
+                    Err(_) => Ok(()),
+                })
+                .and_then(|()| std::fs::rename(&tmp, path));
+            if attempt.is_err() {
+                let _ = std::fs::remove_file(&tmp);
+            }
+            attempt.map_err(fail)
+        });
+        match result {
+            Ok(()) => written += 1,
+            Err(d) => diags.push(d),
+        }
+    }
+    written
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_rebuilt_around_lists_and_other_documents_with_secrets_redacted() {
+        let text = "kind: Config\napiVersion: skaffold/v4beta6\n---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: s}\n  stringData: {password: hunter2}\n";
+        let docs =
+            crate::load::load_resources(Path::new("f.yaml"), text.as_bytes().to_vec()).unwrap();
+        let source = docs[0].source.clone();
+        let out = file_text(&source, &docs, &docs, true).unwrap();
+        assert!(
+            out.contains("kind: Config")
+                && out.contains("kind: List")
+                && out.contains("password: <redacted>"),
+            "{out}"
+        );
+        assert!(!out.contains("hunter2"));
+        assert!(
+            file_text(&source, &docs, &docs, false)
+                .unwrap()
+                .contains("hunter2")
+        );
+    }
+}

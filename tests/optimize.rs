@@ -1,0 +1,478 @@
+//! `kfold optimize`: the example policy on the example tree (every figure it promises),
+//! each pass on its fixtures (`testdata/passes/<pass>/<case>/{input,policy}.yaml`, one
+//! snapshot each), idempotence, unknown fields, policy errors, and the command itself.
+
+use kfold::doc::Document;
+use kfold::passes::{self, ChangeLog, display};
+use kfold::policy::Policy;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const EXAMPLE: &str = "testdata/example/deployments/kubernetes/base";
+const EXAMPLE_POLICY: &str = "testdata/policy/example.yaml";
+
+macro_rules! snap {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({snapshot_path => "../snapshots/optimize", prepend_module_to_snapshot => false, omit_expression => true}, {
+            insta::assert_snapshot!($name, $value);
+        })
+    };
+}
+
+fn load(path: &str) -> Vec<Document> {
+    let loaded = kfold::load::load_paths(&[PathBuf::from(path)], &mut std::io::empty());
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    loaded.docs.docs
+}
+
+fn policy(path: &str) -> Policy {
+    Policy::from_file(Path::new(path)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn show(log: &ChangeLog) -> String {
+    let mut out = String::new();
+    for c in &log.changes {
+        let old = c.old.as_deref().unwrap_or("(none)");
+        let new = c.new.as_deref().unwrap_or("(removed)");
+        out.push_str(&format!(
+            "{} {}: {old} → {new}\n    [{}] {}\n",
+            display(&c.resource),
+            c.field,
+            c.pass,
+            c.reason
+        ));
+    }
+    for n in &log.notes {
+        out.push_str(&format!("note: {n}\n"));
+    }
+    out
+}
+
+fn find<'a>(docs: &'a [Document], kind: &str, name: &str) -> &'a Document {
+    docs.iter()
+        .find(|d| d.kind() == kind && d.name() == name)
+        .unwrap_or_else(|| panic!("no {kind} {name}"))
+}
+
+fn text(doc: &Document, pointer: &str) -> Option<String> {
+    doc.at(pointer).and_then(|n| n.scalar_text())
+}
+
+fn kfold(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kfold"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("kfold runs");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().expect("kfold ends");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kfold-opt-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("tmp");
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir").flatten() {
+        if e.path().is_file() {
+            std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn the_example_policy_gives_the_promised_figures() {
+    let mut docs = load(EXAMPLE);
+    let log = passes::run(&mut docs, &policy(EXAMPLE_POLICY));
+    let container = "/spec/template/spec/containers/0";
+    let api = find(&docs, "Deployment", "acme-api");
+    assert_eq!(
+        text(api, &format!("{container}/resources/requests/cpu")).as_deref(),
+        Some("250m")
+    );
+    assert_eq!(
+        text(api, &format!("{container}/resources/requests/memory")).as_deref(),
+        Some("384Mi")
+    );
+    assert_eq!(
+        text(api, &format!("{container}/resources/limits/memory")).as_deref(),
+        Some("1Gi"),
+        "limits not given stay"
+    );
+    let pg = find(&docs, "StatefulSet", "postgres");
+    assert_eq!(
+        text(pg, &format!("{container}/resources/requests/cpu")).as_deref(),
+        Some("100m")
+    );
+    assert_eq!(
+        text(pg, &format!("{container}/resources/requests/memory")).as_deref(),
+        Some("256Mi")
+    );
+    assert_eq!(
+        text(
+            pg,
+            "/spec/volumeClaimTemplates/0/spec/resources/requests/storage"
+        )
+        .as_deref(),
+        Some("2Gi")
+    );
+    let redis = find(&docs, "Deployment", "redis");
+    assert_eq!(
+        text(redis, &format!("{container}/resources/requests/cpu")).as_deref(),
+        Some("50m")
+    );
+    assert_eq!(
+        text(redis, &format!("{container}/resources/requests/memory")).as_deref(),
+        Some("128Mi")
+    );
+    assert_eq!(
+        text(redis, "/spec/template/spec/volumes/0/emptyDir/sizeLimit").as_deref(),
+        Some("1Gi")
+    );
+    assert!(
+        redis
+            .at("/spec/template/spec/volumes/0/persistentVolumeClaim")
+            .is_none()
+    );
+    assert!(
+        !docs
+            .iter()
+            .any(|d| d.kind() == "PersistentVolumeClaim" && d.name() == "redis-data"),
+        "orphaned claim removed"
+    );
+    assert!(
+        log.changes
+            .iter()
+            .any(|c| c.new.is_none() && c.pointer.is_empty() && c.resource.name == "redis-data"),
+        "and recorded"
+    );
+    let hpa = find(&docs, "HorizontalPodAutoscaler", "acme-api");
+    assert_eq!(text(hpa, "/spec/minReplicas").as_deref(), Some("2"));
+    assert!(
+        api.at("/spec/replicas").is_none(),
+        "the HPA owns the replica count"
+    );
+    for name in ["acme-api", "keycloak"] {
+        let d = find(&docs, "Deployment", name);
+        assert!(
+            d.at("/spec/template/spec/initContainers").is_none(),
+            "{name}: wait removed"
+        );
+        assert_eq!(
+            text(d, &format!("{container}/startupProbe/failureThreshold")).as_deref(),
+            Some("60"),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        text(api, &format!("{container}/startupProbe/httpGet/path")).as_deref(),
+        Some("/healthz")
+    );
+    let kc = find(&docs, "Deployment", "keycloak");
+    assert_eq!(
+        text(kc, &format!("{container}/startupProbe/tcpSocket/port")).as_deref(),
+        Some("8080")
+    );
+    // openfga's wait guards its migration init container.
+    let fga = find(&docs, "Deployment", "openfga");
+    assert_eq!(
+        fga.at("/spec/template/spec/initContainers")
+            .and_then(|n| n.as_seq())
+            .map(<[_]>::len),
+        Some(2)
+    );
+    assert!(
+        log.notes.iter().any(|n| n.contains("cannot shrink")),
+        "{:?}",
+        log.notes
+    );
+    // The lower floor meets the existing PodDisruptionBudget's minAvailable: 2.
+    assert!(log.notes.iter().any(
+        |n| n.starts_with("PodDisruptionBudget acme/acme-api") && n.contains("none be evicted")
+    ));
+    snap!("example-changes", show(&log));
+}
+
+#[test]
+fn every_pass_is_idempotent_on_the_example() {
+    let p = policy(EXAMPLE_POLICY);
+    let mut docs = load(EXAMPLE);
+    passes::run(&mut docs, &p);
+    let again = passes::run(&mut docs, &p);
+    assert!(again.changes.is_empty(), "{}", show(&again));
+}
+
+/// `testdata/passes/<pass>/<case>/`: each pass alone on its fixture.
+#[test]
+fn pass_fixtures() {
+    let mut cases = Vec::new();
+    for pass in std::fs::read_dir("testdata/passes")
+        .expect("fixtures")
+        .flatten()
+    {
+        for case in std::fs::read_dir(pass.path()).expect("cases").flatten() {
+            cases.push(case.path());
+        }
+    }
+    cases.sort();
+    assert!(cases.len() >= 7, "{cases:?}");
+    for case in cases {
+        let pass_name = case
+            .parent()
+            .and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let pass = passes::find(&pass_name).unwrap_or_else(|| panic!("no pass {pass_name}"));
+        let input = case.join("input.yaml");
+        let p = policy(&case.join("policy.yaml").display().to_string());
+        let mut docs = load(&input.display().to_string());
+        let mut log = ChangeLog::default();
+        pass.apply(&mut docs, &p, &mut log);
+        assert!(!log.changes.is_empty(), "{}: no change", case.display());
+        let out = kfold::render::render_all(docs.iter()).expect("renders");
+        let original = std::fs::read_to_string(&input).expect("input");
+        assert_eq!(
+            original.matches("x-unknown").count(),
+            out.matches("x-unknown").count(),
+            "{}: unknown fields must survive",
+            case.display()
+        );
+        let mut again = ChangeLog::default();
+        pass.apply(&mut docs, &p, &mut again);
+        assert!(
+            again.changes.is_empty(),
+            "{}: a second run changed\n{}",
+            case.display(),
+            show(&again)
+        );
+        let name = format!(
+            "{pass_name}-{}",
+            case.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default()
+        );
+        snap!(name, format!("{}\n==> output <==\n{out}", show(&log)));
+    }
+}
+
+#[test]
+fn policy_errors_name_the_file_and_line() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir("testdata/policy/errors")
+        .expect("errors")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    for f in files {
+        let text = std::fs::read_to_string(&f).expect("read");
+        let expect = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# expect: "))
+            .expect("an expect line");
+        let (at, message) = expect.split_once(' ').expect("LINE:COL message");
+        let err = Policy::from_file(&f).expect_err("must not parse");
+        assert_eq!(
+            err.location(),
+            Some(format!("{}:{at}", f.display())),
+            "{}: {}",
+            f.display(),
+            err.message
+        );
+        assert!(
+            err.message.contains(message),
+            "{}: {}",
+            f.display(),
+            err.message
+        );
+    }
+}
+
+#[test]
+fn policy_init_is_a_valid_policy_that_only_fixes_structure() {
+    let (code, out, err) = kfold(&["policy", "init"], None);
+    assert_eq!(code, 0, "{err}");
+    let source = kfold::doc::Source::new("policy-init.yaml", out);
+    let p = Policy::parse(&source).unwrap_or_else(|e| panic!("{e}"));
+    assert!(p.resources.is_empty() && p.storage.is_empty() && p.images.is_empty());
+    let mut docs = load(EXAMPLE);
+    let before = docs.len();
+    let log = passes::run(&mut docs, &p);
+    assert!(docs.len() >= before, "never removes a resource");
+    assert!(
+        log.changes.iter().all(|c| c.new.is_some()),
+        "removes nothing: {}",
+        show(&log)
+    );
+    assert!(
+        log.changes
+            .iter()
+            .all(|c| matches!(c.pass, "tune-hpa" | "zero-downtime-rollout")),
+        "{}",
+        show(&log)
+    );
+}
+
+#[test]
+fn kustomize_roots_are_refused_with_the_way_round() {
+    let (code, _, err) = kfold(
+        &[
+            "optimize",
+            "testdata/example/deployments/kustomize/overlays/dev",
+            "--policy",
+            EXAMPLE_POLICY,
+        ],
+        None,
+    );
+    assert_eq!(code, 2);
+    let err = err
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        err.contains("not yet: optimize a kustomize root by its built output with `kfold build"),
+        "{err}"
+    );
+    assert!(err.contains("| kfold optimize - --policy"), "{err}");
+}
+
+#[test]
+fn dry_run_prints_changes_and_diffs_and_writes_nothing() {
+    let dir = tmp("dry");
+    copy_dir(Path::new(EXAMPLE), &dir);
+    let before = std::fs::read_to_string(dir.join("redis.yaml")).expect("read");
+    let (code, out, err) = kfold(
+        &[
+            "optimize",
+            &dir.display().to_string(),
+            "--policy",
+            EXAMPLE_POLICY,
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("requests.cpu: 500m → 250m"), "{out}");
+    assert!(out.contains("+            cpu: 250m"), "{out}");
+    assert!(
+        out.contains("comments in rewritten files are not kept"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("redis.yaml")).expect("read"),
+        before
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn write_rewrites_changed_files_once() {
+    let dir = tmp("write");
+    copy_dir(Path::new(EXAMPLE), &dir);
+    let untouched = std::fs::read_to_string(dir.join("ingress.yaml")).expect("read");
+    let d = dir.display().to_string();
+    let (code, out, err) = kfold(
+        &["optimize", &d, "--policy", EXAMPLE_POLICY, "--write"],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Wrote 5 file(s)"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("ingress.yaml")).expect("read"),
+        untouched,
+        "unchanged files are left alone"
+    );
+    let redis = std::fs::read_to_string(dir.join("redis.yaml")).expect("read");
+    assert!(
+        redis.contains("sizeLimit: 1Gi") && !redis.contains("PersistentVolumeClaim"),
+        "{redis}"
+    );
+    assert!(
+        !std::fs::read_dir(&dir)
+            .expect("dir")
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with('.')),
+        "no temporary files left"
+    );
+    let (code, out, _) = kfold(&["optimize", &d, "--policy", EXAMPLE_POLICY], None);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("No changes"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn secret_values_never_reach_the_output() {
+    let dir = tmp("secret");
+    let manifest = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\nstringData:\n  password: hunter2-not-for-print\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  selector: {matchLabels: {app: app}}\n  template:\n    metadata: {labels: {app: app}}\n    spec:\n      containers: [{name: app, image: app:1}]\n";
+    std::fs::write(dir.join("app.yaml"), manifest).expect("write");
+    let policy = "apiVersion: kfold.dev/v1alpha1\nkind: Policy\nimages: [{match: {image: app}, tag: \"2.0\"}]\n";
+    std::fs::write(dir.join("policy.yaml"), policy).expect("write");
+    let p = dir.join("policy.yaml").display().to_string();
+    let (code, out, err) = kfold(
+        &[
+            "optimize",
+            &dir.join("app.yaml").display().to_string(),
+            "--policy",
+            &p,
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("app:1 → app:2.0"), "{out}");
+    assert!(
+        !out.contains("hunter2") && !err.contains("hunter2"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn stdin_with_write_streams_the_result() {
+    let built = std::fs::read_to_string(format!("{EXAMPLE}/hpa.yaml")).expect("read");
+    let (code, out, err) = kfold(
+        &["optimize", "-", "--policy", EXAMPLE_POLICY, "--write"],
+        Some(&built),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("minReplicas: 2") && out.starts_with("apiVersion: autoscaling/v2"),
+        "{out}"
+    );
+    assert!(err.contains("spec.minReplicas: 3 → 2"), "{err}");
+}
+
+#[test]
+fn a_bad_policy_is_an_input_error() {
+    let (code, _, err) = kfold(
+        &[
+            "optimize",
+            EXAMPLE,
+            "--policy",
+            "testdata/policy/errors/unknown-section.yaml",
+        ],
+        None,
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown-section.yaml:4:1"), "{err}");
+}
