@@ -19,6 +19,8 @@ pub struct Source {
     pub text: String,
     /// Its number in the process-wide registry, which `Pos::file` refers to.
     pub id: u32,
+    /// The file's lines, kept only when it holds a `kfold:ignore` comment.
+    suppressions: std::sync::OnceLock<Option<Vec<(usize, usize)>>>,
 }
 
 /// Every source read in this process, so that a position can name its file (kfold is a
@@ -40,9 +42,39 @@ impl Source {
             path: path.into(),
             text,
             id: u32::try_from(sources.len() + 1).unwrap_or(0),
+            suppressions: std::sync::OnceLock::new(),
         });
         sources.push(source.clone());
         source
+    }
+
+    fn line_spans(&self) -> Option<&[(usize, usize)]> {
+        self.suppressions
+            .get_or_init(|| {
+                self.text.contains("kfold:ignore").then(|| {
+                    let mut start = 0;
+                    self.text
+                        .split_inclusive('\n')
+                        .map(|l| {
+                            let span = (start, start + l.trim_end_matches(['\n', '\r']).len());
+                            start += l.len();
+                            span
+                        })
+                        .collect()
+                })
+            })
+            .as_deref()
+    }
+
+    /// Whether the file holds a `kfold:ignore` comment (computed once).
+    pub fn has_suppressions(&self) -> bool {
+        self.line_spans().is_some()
+    }
+
+    /// Line `n` (1-based) of a file that holds suppression comments; `None` otherwise.
+    pub fn suppression_line(&self, n: usize) -> Option<&str> {
+        let &(a, b) = self.line_spans()?.get(n.checked_sub(1)?)?;
+        Some(&self.text[a..b])
     }
 
     /// Parses this source's documents, their positions pointing back here.

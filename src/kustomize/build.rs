@@ -104,6 +104,11 @@ struct Acc {
     resources: Vec<Resource>,
     vars: Vec<Node>,
     configs: Configs,
+    /// The resources' ids, for duplicate checks; `None` after anything that may rename or
+    /// remove resources.
+    ids: Option<HashSet<ResId>>,
+    /// Resource indexes by every name they have had, for patches that name their target.
+    by_name: Option<HashMap<String, Vec<usize>>>,
 }
 
 /// A parsed kustomization file.
@@ -491,6 +496,8 @@ impl Builder {
     }
 
     fn transform(&mut self, k: &Kustomization, acc: &mut Acc) -> Result<(), Diag> {
+        acc.ids = None;
+        acc.by_name = None;
         for entry in k.list("patchesStrategicMerge") {
             self.patch_strategic_merge(k, acc, entry)?;
         }
@@ -573,6 +580,8 @@ impl Builder {
             }
         }
         self.replacements(k, acc, &repl)?;
+        // Names have changed since the patches ran.
+        acc.by_name = None;
         for entry in k.list("transformers") {
             for config in self.plugin_configs(k, entry)? {
                 self.builtin_transformer(k, acc, &config)?;
@@ -643,6 +652,9 @@ impl Builder {
                     apply_smp(k, r, &p, entry.pos)?;
                 }
             }
+        }
+        if !deleted.is_empty() {
+            acc.by_name = None;
         }
         remove_indexes(&mut acc.resources, &deleted);
         if hits == 0 {
@@ -873,12 +885,25 @@ impl Builder {
         let name = patch.str_at(&["metadata", "name"]).unwrap_or("");
         let ns = patch.str_at(&["metadata", "namespace"]).unwrap_or("");
         let (group, _) = crate::doc::split_api_version(patch.str_at(&["apiVersion"]).unwrap_or(""));
-        let found: Vec<usize> = acc
-            .resources
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| matches_any_id(r, kind, group, name, ns))
-            .map(|(i, _)| i)
+        let resources = &acc.resources;
+        let by_name = acc.by_name.get_or_insert_with(|| {
+            let mut index: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, r) in resources.iter().enumerate() {
+                for (_, n) in r.all_names() {
+                    let slot = index.entry(n.to_string()).or_default();
+                    if slot.last() != Some(&i) {
+                        slot.push(i);
+                    }
+                }
+            }
+            index
+        });
+        let found: Vec<usize> = by_name
+            .get(name)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|&i| matches_any_id(&acc.resources[i], kind, group, name, ns))
             .collect();
         let [i] = found.as_slice() else {
             let what = if found.is_empty() {
@@ -893,6 +918,7 @@ impl Builder {
         };
         if smp::is_delete_patch(patch) {
             acc.resources.remove(*i);
+            acc.by_name = None;
             return Ok(());
         }
         apply_smp(k, &mut acc.resources[*i], patch, pos)
@@ -991,7 +1017,11 @@ fn norm_id(id: &ResId) -> ResId {
 
 fn add_unique(k: &Kustomization, acc: &mut Acc, r: Resource, pos: Pos) -> Result<(), Diag> {
     let id = norm_id(&r.id());
-    if acc.resources.iter().any(|e| norm_id(&e.id()) == id) {
+    let resources = &acc.resources;
+    let ids = acc
+        .ids
+        .get_or_insert_with(|| resources.iter().map(|e| norm_id(&e.id())).collect());
+    if !ids.insert(id) {
         return Err(k.err(
             format!("{} is defined more than once in this build", r.id()),
             pos,

@@ -78,6 +78,11 @@ impl LintSettings {
         self.level_for(rule).flatten().unwrap_or(rule.severity)
     }
 
+    /// The severity the configuration sets for a rule, which overrides its findings' own.
+    pub fn configured_severity(&self, rule: &Rule) -> Option<Severity> {
+        self.level_for(rule).flatten()
+    }
+
     pub fn option(&self, rule: &str, key: &str) -> Option<&str> {
         self.options.get(rule)?.get(key).map(String::as_str)
     }

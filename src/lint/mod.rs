@@ -6,8 +6,10 @@ pub mod report;
 
 use crate::doc::pointer::Op;
 use crate::doc::{Document, Pos, Source, source_by_id};
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -242,6 +244,8 @@ pub struct Ctx<'a> {
     /// be reported.
     pub complete: bool,
     pub settings: &'a config::LintSettings,
+    /// Values derived from the whole tree, built once per run (see `memo`).
+    memo: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -250,24 +254,80 @@ impl<'a> Ctx<'a> {
             docs,
             complete: is_complete(docs),
             settings,
+            memo: Mutex::default(),
         }
     }
 
+    /// A value derived from the whole tree (typically an index of it), built by the first
+    /// check that asks and shared by the others, so that cross-object rules stay linear in
+    /// the size of the tree. One value per type: give each index its own type.
+    pub fn memo<T: Any + Send + Sync>(&self, build: impl FnOnce(&Ctx<'a>) -> T) -> Arc<T> {
+        let key = TypeId::of::<T>();
+        let cached = self
+            .memo
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        // Built outside the lock: checks on other threads may build it too; the first wins.
+        let value = cached.unwrap_or_else(|| {
+            let built: Arc<dyn Any + Send + Sync> = Arc::new(build(self));
+            let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
+            memo.entry(key).or_insert(built).clone()
+        });
+        value
+            .downcast()
+            .unwrap_or_else(|_| unreachable!("memo values are keyed by their type"))
+    }
+
     pub fn of_kind(&self, kind: &'a str) -> impl Iterator<Item = &'a Document> + 'a {
-        self.docs.iter().filter(move |d| d.kind() == kind)
+        let index = self.memo(|ctx| {
+            let mut by_kind: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, d) in ctx.docs.iter().enumerate() {
+                by_kind.entry(d.kind().to_string()).or_default().push(i);
+            }
+            KindIndex(by_kind)
+        });
+        let docs = self.docs;
+        let found: Vec<usize> = index.0.get(kind).cloned().unwrap_or_default();
+        found.into_iter().map(move |i| &docs[i])
     }
 
     /// Objects of `kind` named `name` in the namespace of `doc` (empty and `default` are the
     /// same namespace).
     pub fn find(&self, kind: &str, name: &str, near: &Document) -> Option<&'a Document> {
-        let ns = |d: &Document| match d.namespace() {
-            "" => "default".to_string(),
-            n => n.to_string(),
-        };
-        let want = ns(near);
-        self.docs
-            .iter()
-            .find(|d| d.kind() == kind && d.name() == name && ns(d) == want)
+        let index = self.memo(|ctx| {
+            let mut by_id: HashMap<(String, String, String), usize> = HashMap::new();
+            for (i, d) in ctx.docs.iter().enumerate() {
+                let key = (
+                    d.kind().to_string(),
+                    effective_namespace(d).to_string(),
+                    d.name().to_string(),
+                );
+                by_id.entry(key).or_insert(i);
+            }
+            IdIndex(by_id)
+        });
+        let key = (
+            kind.to_string(),
+            effective_namespace(near).to_string(),
+            name.to_string(),
+        );
+        index.0.get(&key).map(|&i| &self.docs[i])
+    }
+}
+
+/// Documents by kind, for `Ctx::of_kind`.
+struct KindIndex(HashMap<String, Vec<usize>>);
+
+/// Documents by (kind, namespace, name), for `Ctx::find`.
+struct IdIndex(HashMap<(String, String, String), usize>);
+
+/// A document's namespace, with the empty one spelled `default`.
+pub fn effective_namespace(d: &Document) -> &str {
+    match d.namespace() {
+        "" => "default",
+        n => n,
     }
 }
 
@@ -363,7 +423,6 @@ fn ignored_by_annotation(doc: &Document, rule: &Rule) -> bool {
 /// `# kfold:ignore rule-name -- reason` on the finding's line or the line above it, or on
 /// the first lines of the document (before its first key) for the whole document.
 fn ignored_by_comment(f: &Finding, doc: &Document) -> bool {
-    let text = &f.source.text;
     let mentions = |line: &str| {
         line.split_once("kfold:ignore").is_some_and(|(_, rest)| {
             let names = rest.split("--").next().unwrap_or("");
@@ -373,11 +432,13 @@ fn ignored_by_comment(f: &Finding, doc: &Document) -> bool {
                 .any(|n| n == f.rule.name || n == f.rule.code || n == "all")
         })
     };
-    let line = f.pos.line as usize;
-    if line > 0 {
-        let mut lines = text.lines().skip(line.saturating_sub(2));
-        let above = if line >= 2 { lines.next() } else { None };
-        let at = lines.next();
+    // Most files have no suppression comment at all: answer those without reading lines.
+    if f.source.has_suppressions() {
+        let line = f.pos.line as usize;
+        let at = f.source.suppression_line(line);
+        let above = line
+            .checked_sub(1)
+            .and_then(|l| f.source.suppression_line(l));
         if at.is_some_and(mentions)
             || above.is_some_and(|l| l.trim_start().starts_with('#') && mentions(l))
         {
@@ -385,24 +446,20 @@ fn ignored_by_comment(f: &Finding, doc: &Document) -> bool {
         }
     }
     // A comment block right before the document's first line covers the whole document.
-    if doc.source.id == f.source.id && doc.root.pos.line > 0 {
-        let first = doc.root.pos.line as usize;
-        let before: Vec<&str> = doc
-            .source
-            .text
-            .lines()
-            .take(first.saturating_sub(1))
-            .collect();
-        return before
-            .iter()
-            .rev()
-            .take_while(|l| {
-                let t = l.trim();
-                t.starts_with('#') || t.is_empty()
-            })
-            .any(|l| mentions(l));
+    let first = doc.root.pos.line as usize;
+    if !doc.source.has_suppressions()
+        || (doc.root.pos.file != 0 && doc.root.pos.file != doc.source.id)
+    {
+        return false;
     }
-    false
+    (1..first)
+        .rev()
+        .map_while(|n| doc.source.suppression_line(n))
+        .take_while(|l| {
+            let t = l.trim();
+            t.starts_with('#') || t.is_empty()
+        })
+        .any(mentions)
 }
 
 /// Runs the rules on every document, on all cores.
@@ -439,7 +496,10 @@ pub fn run(
                 if ignored_by_comment(&f, doc) {
                     continue;
                 }
-                f.severity = settings.severity(rule);
+                // A finding keeps the severity its rule gave it unless the configuration sets one.
+                if let Some(severity) = settings.configured_severity(rule) {
+                    f.severity = severity;
+                }
                 out.push(f);
             }
         }

@@ -2,8 +2,10 @@
 
 use crate::lint::Rule;
 
+mod api_version_deprecated;
 mod automount_service_account_token;
 mod capabilities_not_dropped;
+mod configmap_missing;
 mod cpu_limit_missing;
 mod cpu_request_missing;
 mod cronjob_invalid_schedule;
@@ -23,9 +25,11 @@ mod host_pid;
 mod host_port;
 mod hpa_min_above_max;
 mod hpa_min_replicas_low;
+mod hpa_target_missing;
 mod image_not_pinned_by_digest;
 mod image_pull_policy_not_always;
 mod image_tag_latest;
+mod ingress_backend_missing;
 mod ingress_nginx_snippet;
 mod ingress_wildcard_host;
 mod ingress_without_tls;
@@ -38,29 +42,52 @@ mod memory_limit_far_above_request;
 mod memory_limit_missing;
 mod memory_request_missing;
 mod naked_pod;
+mod network_policy_selects_nothing;
+mod no_pod_anti_affinity;
+mod pdb_blocks_evictions;
+mod pdb_min_available_above_hpa_min;
+mod pdb_missing;
+mod pdb_unhealthy_eviction_policy_unset;
+mod pod_without_network_policy;
+mod port_name_invalid;
 mod privilege_escalation_allowed;
 mod privileged_container;
 mod privileged_port;
 mod probe_port_not_declared;
 mod probe_timing_unsafe;
+mod pvc_missing;
 mod pvc_oversized;
+mod rbac_cluster_admin_binding;
+mod rbac_creates_pods_or_exec;
+mod rbac_privilege_escalation;
+mod rbac_reads_secrets;
+mod rbac_wildcard;
 mod readiness_probe_missing;
 mod replicas_set_with_hpa;
 mod request_above_limit;
 mod restart_policy_invalid;
+mod rollout_strategy_unsafe;
 mod run_as_low_uid;
 mod run_as_root;
 mod seccomp_profile_missing;
 mod secret_in_configmap;
 mod secret_in_env_literal;
+mod secret_missing;
 mod secret_via_env;
 mod security_context_missing;
+mod selector_mismatches_template;
+mod service_account_missing;
 mod service_exposed_externally;
+mod service_selects_nothing;
+mod servicemonitor_selects_nothing;
 mod single_replica;
 mod slow_start_without_startup_probe;
 mod ssh_port_exposed;
+mod statefulset_service_missing;
 mod support_a;
 mod support_b;
+mod support_c;
+mod topology_spread_missing;
 mod unmasked_proc_mount;
 mod unsafe_sysctls;
 pub mod util;
@@ -117,12 +144,38 @@ pub static RULES: &[&Rule] = &[
     &hpa_min_replicas_low::RULE,
     &replicas_set_with_hpa::RULE,
     &single_replica::RULE,
+    &pdb_missing::RULE,
+    &pdb_blocks_evictions::RULE,
+    &pdb_min_available_above_hpa_min::RULE,
+    &pdb_unhealthy_eviction_policy_unset::RULE,
+    &no_pod_anti_affinity::RULE,
+    &topology_spread_missing::RULE,
+    &rollout_strategy_unsafe::RULE,
     &service_exposed_externally::RULE,
     &ingress_without_tls::RULE,
     &ssh_port_exposed::RULE,
     &privileged_port::RULE,
     &ingress_nginx_snippet::RULE,
     &ingress_wildcard_host::RULE,
+    &rbac_cluster_admin_binding::RULE,
+    &rbac_wildcard::RULE,
+    &rbac_reads_secrets::RULE,
+    &rbac_creates_pods_or_exec::RULE,
+    &rbac_privilege_escalation::RULE,
+    &service_selects_nothing::RULE,
+    &ingress_backend_missing::RULE,
+    &hpa_target_missing::RULE,
+    &servicemonitor_selects_nothing::RULE,
+    &selector_mismatches_template::RULE,
+    &network_policy_selects_nothing::RULE,
+    &pod_without_network_policy::RULE,
+    &configmap_missing::RULE,
+    &secret_missing::RULE,
+    &pvc_missing::RULE,
+    &service_account_missing::RULE,
+    &statefulset_service_missing::RULE,
+    &port_name_invalid::RULE,
+    &api_version_deprecated::RULE,
     &field_wrong_type::RULE,
     &duplicate_env_var::RULE,
     &naked_pod::RULE,

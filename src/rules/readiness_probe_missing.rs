@@ -2,6 +2,7 @@ use super::support_a::LONG_RUNNING;
 use crate::declare_rule;
 use crate::doc::views::{Service, Workload};
 use crate::lint::Check;
+use std::collections::HashMap;
 
 declare_rule! {
     /// ## What it does
@@ -63,17 +64,48 @@ declare_rule! {
     }
 }
 
+/// Services by (namespace, first selector key, value).
+struct ServicesBySelector(HashMap<(String, String, String), Vec<usize>>);
+
 fn check(c: &mut Check) {
     let Some(workload) = Workload::of(c.doc) else {
         return;
     };
     let labels = workload.template_labels();
-    let ns = |n: &str| if n.is_empty() { "default" } else { n }.to_string();
-    let served = c.ctx.of_kind("Service").any(|d| {
-        ns(d.namespace()) == ns(c.doc.namespace())
-            && Service::of(d)
-                .and_then(|s| s.selector())
-                .is_some_and(|s| !s.is_empty() && s.matches(&labels))
+    let index = c.ctx.memo(|ctx| {
+        let mut by_pair: HashMap<(String, String, String), Vec<usize>> = HashMap::new();
+        for (i, d) in ctx
+            .docs
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.kind() == "Service")
+        {
+            let ns = crate::lint::effective_namespace(d).to_string();
+            let first = Service::of(d).and_then(|s| s.selector()).and_then(|s| {
+                s.match_labels()
+                    .into_iter()
+                    .next()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+            });
+            if let Some((k, v)) = first {
+                by_pair.entry((ns, k, v)).or_default().push(i);
+            }
+        }
+        ServicesBySelector(by_pair)
+    });
+    // A Service selects these pods only if its first selector pair is one of their labels.
+    let ns = crate::lint::effective_namespace(c.doc).to_string();
+    let served = labels.iter().any(|(k, v)| {
+        index
+            .0
+            .get(&(ns.clone(), k.to_string(), v.to_string()))
+            .into_iter()
+            .flatten()
+            .any(|&i| {
+                Service::of(&c.ctx.docs[i])
+                    .and_then(|s| s.selector())
+                    .is_some_and(|s| !s.is_empty() && s.matches(&labels))
+            })
     });
     for container in super::util::containers(c.doc) {
         if container.readiness_probe().is_some() || (container.ports().is_empty() && !served) {

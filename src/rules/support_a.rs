@@ -4,7 +4,9 @@ use crate::doc::pointer::Op;
 use crate::doc::quantity::{Quantity, QuantityError};
 use crate::doc::views::{Container, Field};
 use crate::doc::{Document, Node, Value};
+use crate::lint::effective_namespace;
 use crate::lint::{Check, Ctx};
+use std::collections::HashMap;
 
 /// Kinds whose pods are meant to run forever (as opposed to Jobs and one-off Pods).
 pub const LONG_RUNNING: &[&str] = &[
@@ -63,24 +65,40 @@ pub fn report_missing_resource(c: &mut Check, list: &str, name: &str, what: &str
 
 /// The HorizontalPodAutoscaler (or KEDA ScaledObject, which makes one) scaling `doc`.
 pub fn autoscaler<'a>(ctx: &Ctx<'a>, doc: &Document) -> Option<&'a Document> {
-    let ns = |d: &Document| match d.namespace() {
-        "" => "default".to_string(),
-        n => n.to_string(),
-    };
-    ctx.docs.iter().find(|a| {
-        let scaler = matches!(a.kind(), "HorizontalPodAutoscaler" | "ScaledObject");
-        let target = scaler
-            .then(|| a.root.path(&["spec", "scaleTargetRef"]))
-            .flatten();
-        target.is_some_and(|t| {
+    let index = ctx.memo(|ctx| {
+        let mut by_target: HashMap<(String, String, String), usize> = HashMap::new();
+        for (i, a) in ctx.docs.iter().enumerate() {
+            if !matches!(a.kind(), "HorizontalPodAutoscaler" | "ScaledObject") {
+                continue;
+            }
+            let Some(t) = a.root.path(&["spec", "scaleTargetRef"]) else {
+                continue;
+            };
             // KEDA defaults the kind to Deployment.
             let kind = t
                 .str_at(&["kind"])
                 .or((a.kind() == "ScaledObject").then_some("Deployment"));
-            kind == Some(doc.kind()) && t.str_at(&["name"]) == Some(doc.name()) && ns(a) == ns(doc)
-        })
-    })
+            if let (Some(kind), Some(name)) = (kind, t.str_at(&["name"])) {
+                let key = (
+                    kind.to_string(),
+                    effective_namespace(a).to_string(),
+                    name.to_string(),
+                );
+                by_target.entry(key).or_insert(i);
+            }
+        }
+        ScalerIndex(by_target)
+    });
+    let key = (
+        doc.kind().to_string(),
+        effective_namespace(doc).to_string(),
+        doc.name().to_string(),
+    );
+    index.0.get(&key).map(|&i| &ctx.docs[i])
 }
+
+/// Autoscalers by the (kind, namespace, name) they scale.
+struct ScalerIndex(HashMap<(String, String, String), usize>);
 
 /// Ops removing a list item, guarded by a test so that a shifted index removes nothing.
 pub fn remove_item(field: &Field) -> Vec<Op> {
