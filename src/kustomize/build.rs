@@ -738,10 +738,8 @@ impl Builder {
             return Ok(());
         }
         let pos = repl[0].pos;
-        let unmatched = with_roots(&mut acc.resources, |roots| {
-            replacements::apply_replacements(roots, repl)
-        })
-        .map_err(|e| k.err(e.to_string(), pos))?;
+        let unmatched = replacements::apply_replacements_to(&mut acc.resources, repl)
+            .map_err(|e| k.err(e.to_string(), pos))?;
         for u in unmatched {
             let at = repl.get(u.index).map_or(pos, |n| n.pos);
             self.unmatched(
@@ -956,10 +954,8 @@ impl Builder {
                 .chain(&acc.configs.var_refs)
                 .cloned()
                 .collect();
-            with_roots(&mut acc.resources, |roots| {
-                vars::resolve_vars(roots, &vars, &refs)
-            })
-            .map_err(|e| k.err(e.to_string(), k.get("vars").map_or(Pos::NONE, |n| n.pos)))?;
+            vars::resolve_vars_in(&mut acc.resources, &vars, &refs)
+                .map_err(|e| k.err(e.to_string(), k.get("vars").map_or(Pos::NONE, |n| n.pos)))?;
         }
         acc.resources.retain(|r| {
             r.doc.root.str_at(&[
@@ -981,19 +977,6 @@ impl Builder {
         }
         Ok(())
     }
-}
-
-/// Runs a pass written over bare value trees on the resources' roots.
-fn with_roots<T>(resources: &mut [Resource], f: impl FnOnce(&mut [Node]) -> T) -> T {
-    let mut roots: Vec<Node> = resources
-        .iter_mut()
-        .map(|r| std::mem::replace(&mut r.doc.root, Node::null()))
-        .collect();
-    let out = f(&mut roots);
-    for (r, root) in resources.iter_mut().zip(roots) {
-        r.doc.root = root;
-    }
-    out
 }
 
 fn remove_indexes(resources: &mut Vec<Resource>, indexes: &HashSet<usize>) {
