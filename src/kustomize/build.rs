@@ -182,6 +182,8 @@ pub fn find_kustomization(dir: &Path) -> Option<PathBuf> {
 /// roots is read and built once.
 pub struct Builder {
     opts: BuildOptions,
+    /// The root being built, for paths in buildMetadata annotations.
+    root: Option<PathBuf>,
     warnings: Vec<Diag>,
     stack: Vec<PathBuf>,
     cache: HashMap<PathBuf, Acc>,
@@ -191,6 +193,7 @@ impl Builder {
     pub fn new(opts: BuildOptions) -> Builder {
         Builder {
             opts,
+            root: None,
             warnings: Vec::new(),
             stack: Vec::new(),
             cache: HashMap::new(),
@@ -201,6 +204,7 @@ impl Builder {
     pub fn build(&mut self, root: &Path) -> Result<Output, Diag> {
         self.warnings.clear();
         self.stack.clear();
+        self.root = Some(root.to_path_buf());
         let k = self.load_kustomization(root)?;
         if k.is_component() {
             return Err(Diag::new(
@@ -498,19 +502,32 @@ impl Builder {
     fn transform(&mut self, k: &Kustomization, acc: &mut Acc) -> Result<(), Diag> {
         acc.ids = None;
         acc.by_name = None;
+        let track = self.tracking(k);
+        let before = snapshot(&track, acc);
         for entry in k.list("patchesStrategicMerge") {
             self.patch_strategic_merge(k, acc, entry)?;
         }
+        record(&track, acc, before, "PatchStrategicMergeTransformer");
+        let before = snapshot(&track, acc);
         for entry in k.list("patches") {
             self.patch(k, acc, entry)?;
         }
+        record(&track, acc, before, "PatchTransformer");
+        let before = snapshot(&track, acc);
         if let Some(ns) = k
             .get("namespace")
             .filter(|n| n.as_str().is_some_and(|s| !s.is_empty()))
         {
             transform::namespace(&mut acc.resources, ns);
         }
-        transform::prefix_suffix(&mut acc.resources, k.get("namePrefix"), k.get("nameSuffix"));
+        record(&track, acc, before, "NamespaceTransformer");
+        let before = snapshot(&track, acc);
+        transform::prefix_suffix(&mut acc.resources, k.get("namePrefix"), None);
+        record(&track, acc, before, "PrefixTransformer");
+        let before = snapshot(&track, acc);
+        transform::prefix_suffix(&mut acc.resources, None, k.get("nameSuffix"));
+        record(&track, acc, before, "SuffixTransformer");
+        let before = snapshot(&track, acc);
         if let Some(m) = k.get("commonLabels").and_then(Node::as_map) {
             let specs: Vec<FieldSpec> = fieldspec::common_labels()
                 .iter()
@@ -544,6 +561,8 @@ impl Builder {
             }
             transform::add_map_entries(&mut acc.resources, &specs, pairs);
         }
+        record(&track, acc, before, "LabelTransformer");
+        let before = snapshot(&track, acc);
         if let Some(m) = k.get("commonAnnotations").and_then(Node::as_map) {
             let specs: Vec<FieldSpec> = fieldspec::common_annotations()
                 .iter()
@@ -552,16 +571,23 @@ impl Builder {
                 .collect();
             transform::add_map_entries(&mut acc.resources, &specs, m);
         }
+        record(&track, acc, before, "AnnotationsTransformer");
+        let before = snapshot(&track, acc);
         for entry in k.list("patchesJson6902") {
             self.patch_json6902(k, acc, entry)?;
         }
+        record(&track, acc, before, "PatchJson6902Transformer");
+        let before = snapshot(&track, acc);
         for entry in k.list("replicas") {
             self.replicas(k, acc, entry, fieldspec::replicas())?;
         }
+        record(&track, acc, before, "ReplicaCountTransformer");
+        let before = snapshot(&track, acc);
         for entry in k.list("images") {
             let extra = acc.configs.images.clone();
             self.image(k, acc, entry, &extra)?;
         }
+        record(&track, acc, before, "ImageTagTransformer");
         let mut repl = Vec::new();
         for entry in k.list("replacements") {
             match entry.get("path") {
@@ -922,6 +948,16 @@ impl Builder {
         apply_smp(k, &mut acc.resources[*i], patch, pos)
     }
 
+    /// `configuredIn` of a kustomization whose buildMetadata asks for transformer annotations.
+    fn tracking(&self, k: &Kustomization) -> Option<String> {
+        let wanted = k
+            .list("buildMetadata")
+            .iter()
+            .any(|n| n.as_str() == Some("transformerAnnotations"));
+        let root = self.root.as_deref()?;
+        wanted.then(|| relative(root, &k.source.path))
+    }
+
     /// The steps kustomize runs once, at the top.
     fn finish(&mut self, k: &Kustomization, acc: &mut Acc) -> Result<(), Diag> {
         for r in acc.resources.iter_mut() {
@@ -964,10 +1000,42 @@ impl Builder {
                 "config.kubernetes.io/local-config",
             ]) != Some("true")
         });
-        if k.list("buildMetadata")
-            .iter()
-            .any(|n| n.as_str() == Some("managedByLabel"))
-        {
+        let build_metadata = |what: &str| {
+            k.list("buildMetadata")
+                .iter()
+                .any(|n| n.as_str() == Some(what))
+        };
+        let origin = build_metadata("originAnnotations");
+        if let Some(root) = self.root.clone() {
+            for r in acc.resources.iter_mut() {
+                let mut pairs = Map::default();
+                if origin {
+                    let text = match &r.generated {
+                        Some(_) => format!(
+                            "configuredIn: {}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {}Generator\n",
+                            relative(&root, &r.doc.source.path),
+                            r.doc.kind()
+                        ),
+                        None => format!("path: {}\n", relative(&root, &r.doc.source.path)),
+                    };
+                    pairs.insert("config.kubernetes.io/origin", Node::string(text));
+                }
+                if !r.transformations.is_empty() {
+                    pairs.insert(
+                        "alpha.config.kubernetes.io/transformations",
+                        Node::string(r.transformations.concat()),
+                    );
+                }
+                if !pairs.is_empty() {
+                    transform::add_map_entries(
+                        std::slice::from_mut(r),
+                        &[metadata_spec("annotations")],
+                        &pairs,
+                    );
+                }
+            }
+        }
+        if build_metadata("managedByLabel") {
             let mut pairs = Map::default();
             pairs.insert(
                 "app.kubernetes.io/managed-by",
@@ -977,6 +1045,47 @@ impl Builder {
         }
         Ok(())
     }
+}
+
+/// The transformations annotation entry of a kustomization that asks for it.
+fn snapshot(track: &Option<String>, acc: &Acc) -> Option<Vec<Node>> {
+    track.as_ref()?;
+    Some(acc.resources.iter().map(|r| r.doc.root.clone()).collect())
+}
+
+fn record(track: &Option<String>, acc: &mut Acc, before: Option<Vec<Node>>, kind: &str) {
+    let (Some(configured_in), Some(before)) = (track, before) else {
+        return;
+    };
+    if before.len() != acc.resources.len() {
+        return;
+    }
+    for (r, b) in acc.resources.iter_mut().zip(before) {
+        if r.doc.root != b {
+            r.transformations.push(format!(
+                "- configuredIn: {configured_in}\n  configuredBy:\n    apiVersion: builtin\n    kind: {kind}\n"
+            ));
+        }
+    }
+}
+
+/// `to` relative to the folder `from`, with `..` where needed.
+fn relative(from: &Path, to: &Path) -> String {
+    let from = clean_path(&std::path::absolute(from).unwrap_or_else(|_| from.to_path_buf()));
+    let to = clean_path(&std::path::absolute(to).unwrap_or_else(|_| to.to_path_buf()));
+    let common = from
+        .components()
+        .zip(to.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let ups = from.components().count() - common;
+    let mut out: Vec<String> = vec!["..".to_string(); ups];
+    out.extend(
+        to.components()
+            .skip(common)
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    out.join("/")
 }
 
 fn remove_indexes(resources: &mut Vec<Resource>, indexes: &HashSet<usize>) {

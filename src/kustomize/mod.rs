@@ -23,6 +23,8 @@ pub struct Resource {
     pub prev: Vec<(String, String)>,
     /// Set for ConfigMaps and Secrets made by a generator.
     pub generated: Option<GenInfo>,
+    /// Built-in transformers that changed it, for `buildMetadata: [transformerAnnotations]`.
+    pub transformations: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -37,6 +39,7 @@ impl Resource {
             doc,
             prev: Vec::new(),
             generated: None,
+            transformations: Vec::new(),
         }
     }
 
