@@ -267,3 +267,88 @@ fn dry_run_and_refusals_write_nothing() {
     assert!(leftovers.is_empty(), "temporary folders left behind");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn yaml_lines(path: &Path) -> usize {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| {
+            let t = l.trim();
+            !t.is_empty() && !t.starts_with('#') && t != "---"
+        })
+        .count()
+}
+
+/// Each corpus project's rendered overlays, taken as the sprawl, consolidate into a tree
+/// that rebuilds every one of them (kfold and kubectl) in no more YAML lines than the
+/// project's own kustomize tree.
+#[test]
+fn corpus_projects_consolidate_no_larger_than_their_authors_trees() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let Ok(projects) = std::fs::read_dir(&corpus) else {
+        eprintln!("skipped: {} is absent", corpus.display());
+        return;
+    };
+    let dir = tmp("corpus");
+    for project in projects
+        .flatten()
+        .filter(|p| p.path().join("rendered").is_dir())
+    {
+        let name = project.file_name().to_string_lossy().into_owned();
+        let mut args = vec!["consolidate".to_string()];
+        let mut rendered: Vec<PathBuf> = std::fs::read_dir(project.path().join("rendered"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                !p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("helm__")
+            })
+            .collect();
+        rendered.sort();
+        for f in &rendered {
+            args.push("--env".into());
+            args.push(format!(
+                "{}={}",
+                f.file_stem().unwrap().to_string_lossy(),
+                f.display()
+            ));
+        }
+        let out = dir.join(&name);
+        args.extend(["--out".to_string(), out.display().to_string()]);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, stdout, err) = kfold(&refs, &dir);
+        assert_eq!(code, 0, "{name}: {stdout}\n{err}");
+        assert!(!stdout.contains("DIFFERS"), "{name}: {stdout}");
+        let theirs: usize = walkdir::WalkDir::new(project.path())
+            .into_iter()
+            .filter_entry(|e| {
+                let n = e.file_name().to_string_lossy();
+                n != "rendered" && n != "templates" && !e.path().join("Chart.yaml").exists()
+            })
+            .flatten()
+            .filter(|e| {
+                e.path()
+                    .extension()
+                    .is_some_and(|x| x == "yaml" || x == "yml")
+            })
+            .map(|e| yaml_lines(e.path()))
+            .sum();
+        let ours: usize = walkdir::WalkDir::new(&out)
+            .into_iter()
+            .flatten()
+            .filter(|e| {
+                e.path().extension().is_some_and(|x| x == "yaml") && e.file_name() != "kfold.yaml"
+            })
+            .map(|e| yaml_lines(e.path()))
+            .sum();
+        eprintln!(
+            "{name}: {ours} YAML lines against the authors' {theirs} (ratio {:.2})",
+            ours as f64 / theirs as f64
+        );
+        assert!(ours <= theirs, "{name}: {ours} > {theirs}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

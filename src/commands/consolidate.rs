@@ -290,10 +290,16 @@ fn render_tree(layout: &Layout, sources: &[String], envs: &[Env]) -> Vec<(PathBu
     let mut files = Vec::new();
     let base = group_files(&layout.base);
     let names: Vec<String> = base.iter().map(|(n, _)| n.clone()).collect();
-    files.push((
-        PathBuf::from("base/kustomization.yaml"),
-        kustomization(minijinja::context! { resources => names, ns => layout.namespace.clone() }),
-    ));
+    // kustomize refuses a kustomization with nothing in it: no shared resources, no base.
+    let has_base = !names.is_empty();
+    if has_base {
+        files.push((
+            PathBuf::from("base/kustomization.yaml"),
+            kustomization(
+                minijinja::context! { resources => names, ns => layout.namespace.clone() },
+            ),
+        ));
+    }
     for (n, text) in base {
         files.push((PathBuf::from("base").join(n), text));
     }
@@ -310,7 +316,10 @@ fn render_tree(layout: &Layout, sources: &[String], envs: &[Env]) -> Vec<(PathBu
     }
     for o in &layout.overlays {
         let dir = PathBuf::from("overlays").join(&o.env);
-        let mut resources = vec!["../../base".to_string()];
+        let mut resources: Vec<String> = has_base
+            .then(|| "../../base".to_string())
+            .into_iter()
+            .collect();
         if !o.resources.is_empty() {
             resources.push("resources.yaml".into());
             let refs: Vec<&Node> = o.resources.iter().collect();
@@ -375,7 +384,7 @@ fn render_tree(layout: &Layout, sources: &[String], envs: &[Env]) -> Vec<(PathBu
             kustomization(minijinja::context! {
                 resources => resources,
                 components => components,
-                ns => t.namespace.clone(),
+                ns => t.namespace.clone().or_else(|| (!has_base).then(|| layout.namespace.clone()).flatten()),
                 name_prefix => t.prefix.clone(),
                 name_suffix => t.suffix.clone(),
                 labels => labels,
