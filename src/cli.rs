@@ -121,6 +121,9 @@ pub enum Command {
         /// Replace a non-empty --out.
         #[arg(long)]
         force: bool,
+        /// After writing, move the sources to DEPRECATED/<timestamp>/ (prints the rollback).
+        #[arg(long, conflicts_with = "dry_run")]
+        in_place: bool,
     },
     /// Estimate monthly cost from CPU and memory requests × replicas, plus storage, per workload and environment.
     #[command(
@@ -264,6 +267,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 {
             report_md,
             dry_run,
             force,
+            in_place,
         } => commands::consolidate::run(
             &settings,
             commands::consolidate::Args {
@@ -274,6 +278,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 {
                 report_md: report_md.as_deref(),
                 dry_run,
                 force,
+                in_place,
             },
         ),
         Command::Cost {

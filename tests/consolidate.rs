@@ -352,3 +352,34 @@ fn corpus_projects_consolidate_no_larger_than_their_authors_trees() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn in_place_moves_the_sources_aside_and_prints_the_rollback() {
+    let dir = tmp("inplace");
+    write(
+        &dir,
+        &[
+            ("src/dev/app.yaml", deployment("api", 1, "nginx:1", "x")),
+            ("src/prod/app.yaml", deployment("api", 2, "nginx:1", "x")),
+        ],
+    );
+    let (code, _, _) = kfold(
+        &["consolidate", "src", "--out", "src/new", "--in-place"],
+        &dir,
+    );
+    assert_eq!(code, 2, "--out inside the moved sources is refused");
+    let (code, out, err) = kfold(&["consolidate", "src", "--out", "k8s", "--in-place"], &dir);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(!dir.join("src").exists() && dir.join("k8s/overlays/prod/kustomization.yaml").exists());
+    let moved: Vec<_> = std::fs::read_dir(dir.join("DEPRECATED"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(moved.len(), 1);
+    assert!(moved[0].path().join("src/prod/app.yaml").exists());
+    assert!(
+        out.contains("To roll back:") && out.contains("rm -rf k8s"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -25,6 +25,8 @@ pub struct Args<'a> {
     pub report_md: Option<&'a Path>,
     pub dry_run: bool,
     pub force: bool,
+    /// Move the consolidated sources to DEPRECATED/<timestamp>/ once the new tree is written.
+    pub in_place: bool,
 }
 
 const ENV_NAMES: &[&str] = &[
@@ -518,6 +520,24 @@ pub fn run(settings: &Settings, args: Args) -> i32 {
         );
         return exit::ERROR;
     }
+    if args.in_place {
+        let out =
+            clean_path(&std::path::absolute(args.out).unwrap_or_else(|_| args.out.to_path_buf()));
+        let inside = args.sources.iter().any(|s| {
+            out.starts_with(clean_path(
+                &std::path::absolute(s).unwrap_or_else(|_| s.clone()),
+            ))
+        });
+        if inside {
+            report(
+                settings,
+                &[Diag::new(
+                    "--in-place needs --out outside the sources it moves away",
+                )],
+            );
+            return exit::ERROR;
+        }
+    }
     let d = match discover(&args) {
         Ok(d) => d,
         Err(e) => {
@@ -641,6 +661,12 @@ pub fn run(settings: &Settings, args: Args) -> i32 {
             return exit::ERROR;
         }
         let _ = std::fs::remove_dir_all(&backup);
+        if args.in_place
+            && let Err(d) = retire_sources(&args, parent)
+        {
+            report(settings, &[d]);
+            return exit::ERROR;
+        }
     }
     if let Some(p) = args.report {
         let _ = std::fs::write(
@@ -655,6 +681,71 @@ pub fn run(settings: &Settings, args: Args) -> i32 {
         let _ = std::fs::write(p, markdown_report(&report_json, &out));
     }
     exit::OK
+}
+
+/// UTC `YYYYMMDD-HHMMSS` from the system clock (days to civil date, Howard Hinnant's method).
+fn timestamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// `--in-place`: the sources move to DEPRECATED/<timestamp>/ beside the new tree, and the
+/// command that undoes it is printed.
+fn retire_sources(args: &Args, parent: &Path) -> Result<(), Diag> {
+    let dest = parent.join("DEPRECATED").join(timestamp());
+    let mut sources: Vec<PathBuf> = args.sources.to_vec();
+    sources.extend(
+        args.envs
+            .iter()
+            .filter_map(|e| e.split_once('='))
+            .map(|(_, p)| PathBuf::from(p)),
+    );
+    let mut undo = Vec::new();
+    for src in sources.iter().filter(|s| s.exists()) {
+        let name = clean_path(src);
+        let target = dest.join(
+            name.strip_prefix("..")
+                .unwrap_or(&name)
+                .strip_prefix("/")
+                .unwrap_or(&name),
+        );
+        if let Some(p) = target.parent() {
+            std::fs::create_dir_all(p)
+                .map_err(|e| Diag::new(format!("cannot create {}: {e}", p.display())))?;
+        }
+        std::fs::rename(src, &target).map_err(|e| {
+            Diag::new(format!(
+                "cannot move {} to {}: {e}",
+                src.display(),
+                target.display()
+            ))
+        })?;
+        undo.push(format!("mv {} {}", target.display(), src.display()));
+    }
+    undo.push(format!("rm -rf {}", args.out.display()));
+    println!(
+        "\nSources moved to {}. To roll back:\n  {}",
+        dest.display(),
+        undo.join(" && \\\n  ")
+    );
+    Ok(())
 }
 
 fn markdown_report(r: &serde_json::Value, table: &str) -> String {

@@ -291,6 +291,17 @@ impl Builder {
 
     fn accumulate_into(&mut self, k: &Kustomization, acc: &mut Acc) -> Result<(), Diag> {
         self.load_configurations(k, &mut acc.configs)?;
+        if let Some(crds) = k.root.as_map().and_then(|m| m.entry("crds")) {
+            // kustomize reads name-reference hints (x-kubernetes-object-ref-*) from these CRD
+            // schemas; kfold does not yet, so say so rather than build silently.
+            self.warnings.push(
+                Diag::warning(
+                    "`crds`: references declared in these CRD schemas are not followed by kfold",
+                )
+                .at(&k.source, crds.key_pos)
+                .with_help("use `configurations:` nameReference entries, or --kustomize-fallback"),
+            );
+        }
         for entry in k.list("resources").iter().chain(k.list("bases")) {
             self.add_resource_entry(k, entry, acc)?;
         }
