@@ -458,32 +458,46 @@ fn compare(want: &[(String, String)], got: &[(String, String)]) -> Result<(), St
     Err(msgs.join("\n"))
 }
 
-fn kubectl_set(dir: &Path) -> Option<Result<Vec<(String, String)>, String>> {
-    let out = std::process::Command::new("kubectl")
-        .arg("kustomize")
-        .arg(dir)
-        .output()
-        .ok()?;
+/// `kubectl kustomize` of a generated overlay, as a canonical set (`None` without kubectl).
+fn kubectl_set(
+    dir: &Path,
+    child: std::io::Result<std::process::Child>,
+) -> Option<Result<Vec<(String, String)>, String>> {
+    let out = child.ok()?.wait_with_output().ok()?;
     if !out.status.success() {
         return Some(Err(String::from_utf8_lossy(&out.stderr).trim().to_string()));
     }
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let source = crate::doc::Source::new(dir.join("kubectl-output.yaml"), text.clone());
-    let docs = crate::load::load_resources(&source.path, text.into_bytes()).ok()?;
+    let docs =
+        crate::load::load_resources(&dir.join("kubectl-output.yaml"), text.into_bytes()).ok()?;
     Some(Ok(canonical_set(&docs)))
 }
 
 fn verify(tmp: &Path, envs: &[Env]) -> Vec<Verified> {
+    // kubectl is slow on big trees: every environment's run starts at once, on all cores,
+    // while kfold verifies in this process.
+    let children: Vec<_> = envs
+        .iter()
+        .map(|e| {
+            std::process::Command::new("kubectl")
+                .arg("kustomize")
+                .arg(tmp.join("overlays").join(&e.name))
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+        })
+        .collect();
     let mut builder = Builder::new(BuildOptions::default());
     envs.iter()
-        .map(|e| {
+        .zip(children)
+        .map(|(e, child)| {
             let dir = tmp.join("overlays").join(&e.name);
             let want = canonical_set(&e.docs);
             let kfold = builder
                 .build(&dir)
                 .map_err(|d| d.to_string())
                 .and_then(|o| compare(&want, &canonical_set(&o.resources)));
-            let kubectl = kubectl_set(&dir).map(|r| r.and_then(|got| compare(&want, &got)));
+            let kubectl = kubectl_set(&dir, child).map(|r| r.and_then(|got| compare(&want, &got)));
             Verified {
                 env: e.name.clone(),
                 resources: e.docs.len(),

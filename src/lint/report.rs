@@ -93,17 +93,40 @@ pub fn summarize(findings: &[Finding]) -> Summary {
     }
 }
 
+/// Pretty JSON of `{"errors", "findings", "summary"}`, written one finding at a time: a
+/// single value tree of tens of thousands of findings would cost more memory than the
+/// lint itself.
 pub fn json(findings: &[Finding], input_errors: &[Diag]) -> String {
     let s = summarize(findings);
-    let doc = json!({
-        "findings": findings.iter().map(finding_json).collect::<Vec<_>>(),
-        "errors": input_errors.iter().map(|d| json!({"file": d.file, "line": d.pos.line, "column": d.pos.col, "message": d.message})).collect::<Vec<_>>(),
-        "summary": {"errors": s.errors, "warnings": s.warnings, "infos": s.infos, "files": s.files, "input_errors": input_errors.len()},
-    });
-    format!(
-        "{}\n",
-        serde_json::to_string_pretty(&doc).unwrap_or_default()
-    )
+    let errors: Vec<Json> = input_errors
+        .iter()
+        .map(|d| json!({"file": d.file, "line": d.pos.line, "column": d.pos.col, "message": d.message}))
+        .collect();
+    let summary = json!({"errors": s.errors, "warnings": s.warnings, "infos": s.infos, "files": s.files, "input_errors": input_errors.len()});
+    let nested = |v: &Json, indent: &str| {
+        serde_json::to_string_pretty(v)
+            .unwrap_or_default()
+            .replace('\n', &format!("\n{indent}"))
+    };
+    let mut out = format!(
+        "{{\n  \"errors\": {},\n  \"findings\": ",
+        nested(&Json::Array(errors), "  ")
+    );
+    if findings.is_empty() {
+        out.push_str("[]");
+    } else {
+        out.push('[');
+        for (i, f) in findings.iter().enumerate() {
+            out.push_str(if i == 0 { "\n    " } else { ",\n    " });
+            out.push_str(&nested(&finding_json(f), "    "));
+        }
+        out.push_str("\n  ]");
+    }
+    out.push_str(&format!(
+        ",\n  \"summary\": {}\n}}\n",
+        nested(&summary, "  ")
+    ));
+    out
 }
 
 fn fnv(text: &str) -> String {
