@@ -488,9 +488,17 @@ fn verify(tmp: &Path, envs: &[Env]) -> Vec<Verified> {
         })
         .collect();
     let mut builder = Builder::new(BuildOptions::default());
-    envs.iter()
+    // A progress line on a terminal: verification is the long part of a big migration.
+    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let total = envs.len();
+    let results = envs
+        .iter()
         .zip(children)
-        .map(|(e, child)| {
+        .enumerate()
+        .map(|(i, (e, child))| {
+            if progress {
+                eprint!("\rverifying {}/{total}: {:<40}", i + 1, e.name);
+            }
             let dir = tmp.join("overlays").join(&e.name);
             let want = canonical_set(&e.docs);
             let kfold = builder
@@ -505,7 +513,11 @@ fn verify(tmp: &Path, envs: &[Env]) -> Vec<Verified> {
                 kubectl,
             }
         })
-        .collect()
+        .collect();
+    if progress {
+        eprint!("\r{:<60}\r", "");
+    }
+    results
 }
 
 fn write_tree(dir: &Path, files: &[(PathBuf, String)]) -> std::io::Result<()> {
