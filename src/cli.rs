@@ -95,6 +95,13 @@ pub enum Command {
         /// The configuration file (default: .kfold.yaml here or in a parent folder).
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Apply the safe fixes rules offer to plain files (rewritten in canonical YAML;
+        /// comments are not kept). Kustomize roots are reported, not rewritten.
+        #[arg(long)]
+        fix: bool,
+        /// With --fix, also apply fixes marked unsafe (each rule's docs say which).
+        #[arg(long, requires = "fix")]
+        unsafe_fixes: bool,
     },
     /// Turn per-environment copies into base/ + overlays/<env>/, proven to rebuild each environment.
     #[command(
@@ -250,10 +257,14 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 {
             format,
             fail_on,
             config,
+            fix,
+            unsafe_fixes,
         } => commands::lint::run_lint(
             &settings,
             commands::lint::Args {
                 paths: &paths,
+                fix,
+                unsafe_fixes,
                 format,
                 fail_on: fail_on.as_deref().and_then(crate::lint::Severity::parse),
                 config: config.as_deref(),

@@ -178,3 +178,59 @@ fn rules_and_explain() {
     assert!(out.contains("# image-tag-latest (KF140)") && out.contains("## Why is this bad?"));
     assert_eq!(kfold(&["explain", "no-such-rule"]).0, 2);
 }
+
+/// lint → fix → lint converges: a second `--fix` run applies nothing, every file still
+/// loads, and no finding that offered a fix is left.
+#[test]
+fn fixes_converge_in_one_run_and_the_files_still_parse() {
+    let dir = std::env::temp_dir().join(format!("kfold-fix-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/rules");
+    for entry in std::fs::read_dir(&rules).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        std::fs::copy(
+            entry.path().join("invalid.yaml"),
+            dir.join(format!("{name}.yaml")),
+        )
+        .unwrap();
+    }
+    let d = dir.to_str().unwrap();
+    let (code, _, err) = kfold(&[
+        "lint",
+        "-v",
+        "--fix",
+        "--unsafe-fixes",
+        "--format",
+        "json",
+        d,
+    ]);
+    assert_ne!(code, 2, "{err}");
+    let first: usize = err
+        .split_whitespace()
+        .zip(err.split_whitespace().skip(1))
+        .find(|(_, b)| b.starts_with("fix(es)"))
+        .and_then(|(a, _)| a.parse().ok())
+        .expect("fix count");
+    assert!(first > 20, "only {first} fixes applied");
+    let (code, out, err) = kfold(&[
+        "lint",
+        "-v",
+        "--fix",
+        "--unsafe-fixes",
+        "--format",
+        "json",
+        d,
+    ]);
+    assert_ne!(code, 2, "{err}");
+    assert!(err.contains("0 fix(es) applied"), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let left: Vec<_> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| !f["fix"].is_null())
+        .collect();
+    assert!(left.is_empty(), "findings with fixes remain: {left:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

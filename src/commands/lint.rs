@@ -18,6 +18,9 @@ use std::path::{Path, PathBuf};
 
 pub struct Args<'a> {
     pub paths: &'a [PathBuf],
+    /// Apply the fixes rules offer to plain files (safe ones; all with `unsafe_fixes`).
+    pub fix: bool,
+    pub unsafe_fixes: bool,
     pub format: Format,
     pub fail_on: Option<Severity>,
     pub config: Option<&'a Path>,
@@ -236,7 +239,13 @@ pub fn run_lint(settings: &Settings, args: Args) -> i32 {
         } = loaded;
         input_errors.extend(errors);
         notes.extend(n);
-        findings.extend(run(&docs.docs, RULES, &lint_settings));
+        let mut docs = docs.docs;
+        if args.fix && input_errors.is_empty() {
+            let (applied, diags) = fix_files(&mut docs, &lint_settings, args.unsafe_fixes);
+            notes.push(Diag::note(format!("{applied} fix(es) applied")));
+            input_errors.extend(diags);
+        }
+        findings.extend(run(&docs, RULES, &lint_settings));
     }
     let findings = merge(findings);
     let fail_on = args
@@ -263,6 +272,48 @@ pub fn run_lint(settings: &Settings, args: Args) -> i32 {
     } else {
         exit::OK
     }
+}
+
+/// Applies fixes until none applies any more (a fix can enable another), then rewrites the
+/// changed files atomically in canonical YAML.
+fn fix_files(
+    docs: &mut [Document],
+    settings: &LintSettings,
+    unsafe_fixes: bool,
+) -> (usize, Vec<Diag>) {
+    let before: Vec<Document> = docs.to_vec();
+    let mut applied = 0;
+    for _ in 0..10 {
+        let mut round = 0;
+        for f in run(docs, RULES, settings) {
+            let Some(fix) = f.fix.filter(|x| x.safe || unsafe_fixes) else {
+                continue;
+            };
+            let target = docs.get_mut(f.doc);
+            // A fix written against an earlier state of the document fails its guards: skip it.
+            if target.is_some_and(|d| d.patch(&fix.ops).is_ok()) {
+                round += 1;
+            }
+        }
+        applied += round;
+        if round == 0 {
+            break;
+        }
+    }
+    let mut rewrites = Vec::new();
+    let mut seen = HashSet::new();
+    for (b, a) in before.iter().zip(docs.iter()) {
+        if b.root != a.root && a.source.path.as_os_str() != "-" && seen.insert(a.source.id) {
+            rewrites.push(crate::commands::optimize::Rewrite {
+                source: a.source.clone(),
+                before: String::new(),
+                after: String::new(),
+            });
+        }
+    }
+    let mut diags = Vec::new();
+    crate::commands::optimize::write_files(&rewrites, &before, docs, &mut diags);
+    (applied, diags)
 }
 
 pub fn run_rules(format: RulesFormat) -> i32 {

@@ -33,10 +33,10 @@ pub fn run_policy_init() -> i32 {
 }
 
 /// One file the passes changed: its text before and after, both canonical.
-struct Rewrite {
-    source: Arc<Source>,
-    before: String,
-    after: String,
+pub(crate) struct Rewrite {
+    pub source: Arc<Source>,
+    pub before: String,
+    pub after: String,
 }
 
 pub fn run(settings: &Settings, args: Args) -> i32 {
@@ -163,7 +163,7 @@ fn redacted(doc: &Document) -> Node {
 /// A file's documents in canonical YAML: its resources as `docs` has them now (a `kind:
 /// List` rebuilt around its items, new documents after the one they were made for), and
 /// any other YAML document in it as it was.
-fn file_text(
+pub(crate) fn file_text(
     source: &Source,
     before: &[Document],
     docs: &[Document],
@@ -279,7 +279,7 @@ fn summary(log: &ChangeLog, rewrites: &[Rewrite], policy: &Path, diffs: bool) ->
 
 /// Each file goes to a temporary file beside it, then is renamed over the original, so a
 /// failure leaves every file whole. Returns how many were written.
-fn write_files(
+pub(crate) fn write_files(
     rewrites: &[Rewrite],
     before: &[Document],
     docs: &[Document],

@@ -215,6 +215,8 @@ pub struct Finding {
     pub fix: Option<Fix>,
     /// Kustomize roots whose build contains this finding (empty for plain files).
     pub roots: Vec<String>,
+    /// Index of the document in the slice given to `run` (for applying fixes).
+    pub doc: usize,
 }
 
 impl Finding {
@@ -378,6 +380,7 @@ impl<'a> Check<'a> {
             help: None,
             fix: None,
             roots: Vec::new(),
+            doc: 0,
         });
         let last = self.findings.len() - 1;
         &mut self.findings[last]
@@ -500,6 +503,7 @@ pub fn run(
                 if let Some(severity) = settings.configured_severity(rule) {
                     f.severity = severity;
                 }
+                f.doc = i;
                 out.push(f);
             }
         }
