@@ -40,9 +40,9 @@ fn go_parse_int(s: &str) -> Option<Value> {
     }
 }
 
-/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$` followed by a ParseFloat that must
-/// not overflow.
-fn yaml_style_float(s: &str) -> Option<f64> {
+/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`, the float pattern of Go's YAML
+/// decoders (also what Kubernetes quantities accept as a number).
+pub fn is_yaml_float(s: &str) -> bool {
     let b = s.as_bytes();
     let mut i = 0;
     if matches!(b.first(), Some(b'-' | b'+')) {
@@ -58,11 +58,11 @@ fn yaml_style_float(s: &str) -> Option<f64> {
     if b.get(i) == Some(&b'.') {
         i += 1;
         if digits(&mut i) == 0 {
-            return None;
+            return false;
         }
     } else {
         if digits(&mut i) == 0 {
-            return None;
+            return false;
         }
         if b.get(i) == Some(&b'.') {
             i += 1;
@@ -75,10 +75,15 @@ fn yaml_style_float(s: &str) -> Option<f64> {
             i += 1;
         }
         if digits(&mut i) == 0 {
-            return None;
+            return false;
         }
     }
-    if i != b.len() {
+    i == b.len()
+}
+
+/// A float in Go's YAML pattern that ParseFloat reads without overflow.
+fn yaml_style_float(s: &str) -> Option<f64> {
+    if !is_yaml_float(s) {
         return None;
     }
     let f: f64 = s.parse().ok()?;

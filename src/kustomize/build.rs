@@ -975,16 +975,12 @@ impl Builder {
             if r.generated.as_ref().is_some_and(|g| g.hash) {
                 let hash = generators::content_hash(&r.doc.root)
                     .map_err(|e| k.err(e.to_string(), Pos::NONE))?;
-                r.remember_id();
-                if let Some(name) = r
+                let pos = r
                     .doc
                     .root
-                    .get_mut("metadata")
-                    .and_then(|m| m.get_mut("name"))
-                {
-                    let current = name.scalar_text().unwrap_or_default();
-                    name.value = Value::String(format!("{current}-{hash}"));
-                }
+                    .path(&["metadata", "name"])
+                    .map_or(Pos::NONE, |n| n.pos);
+                r.rename(|current| format!("{current}-{hash}"), pos);
             }
         }
         let table: Vec<NameRef> = fieldspec::name_references()

@@ -64,6 +64,20 @@ impl Resource {
             .chain(std::iter::once((self.doc.namespace(), self.doc.name())))
     }
 
+    /// Renames the resource (remembering the old name), the new name positioned at `pos`.
+    pub fn rename(&mut self, name: impl FnOnce(&str) -> String, pos: crate::doc::Pos) {
+        self.remember_id();
+        if let Some(node) = self
+            .doc
+            .root
+            .get_mut("metadata")
+            .and_then(|m| m.get_mut("name"))
+        {
+            let current = node.scalar_text().unwrap_or_default();
+            *node = crate::doc::Node::at(crate::doc::Value::String(name(&current)), pos);
+        }
+    }
+
     /// Records the current identity before a rename or a namespace change.
     pub fn remember_id(&mut self) {
         let current = (

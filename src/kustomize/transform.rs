@@ -87,16 +87,7 @@ pub fn prefix_suffix(resources: &mut [Resource], prefix: Option<&Node>, suffix: 
         if keeps_name(&Gvk::of(&r.doc.root)) {
             continue;
         }
-        r.remember_id();
-        if let Some(name) = r
-            .doc
-            .root
-            .get_mut("metadata")
-            .and_then(|m| m.get_mut("name"))
-        {
-            let current = name.scalar_text().unwrap_or_default();
-            *name = Node::at(Value::String(format!("{p}{current}{s}")), pos);
-        }
+        r.rename(|current| format!("{p}{current}{s}"), pos);
     }
 }
 
