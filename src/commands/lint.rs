@@ -252,13 +252,15 @@ pub fn run_lint(settings: &Settings, args: Args) -> i32 {
         .fail_on
         .or(lint_settings.fail_on)
         .unwrap_or(Severity::Error);
-    let out = match args.format {
-        Format::Human => reporter::human(&findings, settings.color),
-        Format::Json => reporter::json(&findings, &input_errors),
-        Format::Sarif => reporter::sarif(&findings, RULES),
-        Format::Github => reporter::github(&findings, &input_errors),
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let _ = match args.format {
+        Format::Human => stdout.write_all(reporter::human(&findings, settings.color).as_bytes()),
+        Format::Json => reporter::json_to(&mut stdout, &findings, &input_errors),
+        Format::Sarif => stdout.write_all(reporter::sarif(&findings, RULES).as_bytes()),
+        Format::Github => stdout.write_all(reporter::github(&findings, &input_errors).as_bytes()),
     };
-    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    let _ = stdout.flush();
+    drop(stdout);
     let mut diags = input_errors.clone();
     diags.extend(notes);
     if args.format != Format::Human && args.format != Format::Sarif {

@@ -97,6 +97,17 @@ pub fn summarize(findings: &[Finding]) -> Summary {
 /// single value tree of tens of thousands of findings would cost more memory than the
 /// lint itself.
 pub fn json(findings: &[Finding], input_errors: &[Diag]) -> String {
+    let mut out = Vec::new();
+    let _ = json_to(&mut out, findings, input_errors);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// `json`, written as it is produced (the whole report for 10,000 resources is tens of MB).
+pub fn json_to(
+    w: &mut dyn std::io::Write,
+    findings: &[Finding],
+    input_errors: &[Diag],
+) -> std::io::Result<()> {
     let s = summarize(findings);
     let errors: Vec<Json> = input_errors
         .iter()
@@ -108,25 +119,22 @@ pub fn json(findings: &[Finding], input_errors: &[Diag]) -> String {
             .unwrap_or_default()
             .replace('\n', &format!("\n{indent}"))
     };
-    let mut out = format!(
+    write!(
+        w,
         "{{\n  \"errors\": {},\n  \"findings\": ",
         nested(&Json::Array(errors), "  ")
-    );
+    )?;
     if findings.is_empty() {
-        out.push_str("[]");
+        w.write_all(b"[]")?;
     } else {
-        out.push('[');
+        w.write_all(b"[")?;
         for (i, f) in findings.iter().enumerate() {
-            out.push_str(if i == 0 { "\n    " } else { ",\n    " });
-            out.push_str(&nested(&finding_json(f), "    "));
+            w.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+            w.write_all(nested(&finding_json(f), "    ").as_bytes())?;
         }
-        out.push_str("\n  ]");
+        w.write_all(b"\n  ]")?;
     }
-    out.push_str(&format!(
-        ",\n  \"summary\": {}\n}}\n",
-        nested(&summary, "  ")
-    ));
-    out
+    writeln!(w, ",\n  \"summary\": {}\n}}", nested(&summary, "  "))
 }
 
 fn fnv(text: &str) -> String {
