@@ -153,18 +153,21 @@ pub fn secret_like_name(name: &str) -> bool {
             c => c.to_ascii_uppercase(),
         });
     }
-    let has_word = |w: &str| {
-        upper == w
-            || upper.starts_with(&format!("{w}_"))
-            || upper.ends_with(&format!("_{w}"))
-            || upper.contains(&format!("_{w}_"))
+    // Words are `_`-separated runs; a (possibly multi-word) secret word must appear as whole
+    // words, and a harmless suffix must follow at least one other word.
+    let tokens: Vec<&str> = upper.split('_').collect();
+    let has_word = |w: &'static str| {
+        let w: Vec<&str> = w.split('_').collect();
+        tokens.windows(w.len()).any(|win| win == w.as_slice())
+    };
+    let ends_with_suffix = |s: &'static str| {
+        let s: Vec<&str> = s.split('_').collect();
+        tokens.len() > s.len() && tokens.ends_with(&s)
     };
     // `PWD` alone is the shell's working directory.
     upper != "PWD"
         && SECRET_WORDS.split_whitespace().any(has_word)
-        && !NOT_SECRET_SUFFIXES
-            .split_whitespace()
-            .any(|s| upper.ends_with(&format!("_{s}")))
+        && !NOT_SECRET_SUFFIXES.split_whitespace().any(ends_with_suffix)
 }
 
 /// `$(OTHER_VAR)`, `${VAR}` or a template: a reference, not a literal credential.
