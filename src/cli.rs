@@ -131,6 +131,9 @@ pub enum Command {
         /// After writing, move the sources to DEPRECATED/<timestamp>/ (prints the rollback).
         #[arg(long, conflicts_with = "dry_run")]
         in_place: bool,
+        /// Optimize every environment by this policy (see `kfold optimize`) before consolidating.
+        #[arg(long, value_name = "POLICY")]
+        optimize: Option<PathBuf>,
     },
     /// Estimate monthly cost from CPU and memory requests × replicas, plus storage, per workload and environment.
     #[command(
@@ -279,6 +282,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 {
             dry_run,
             force,
             in_place,
+            optimize,
         } => commands::consolidate::run(
             &settings,
             commands::consolidate::Args {
@@ -290,6 +294,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 {
                 dry_run,
                 force,
                 in_place,
+                optimize: optimize.as_deref(),
             },
         ),
         Command::Cost {

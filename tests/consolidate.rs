@@ -383,3 +383,42 @@ fn in_place_moves_the_sources_aside_and_prints_the_rollback() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn consolidate_with_optimize_proves_the_overlays_against_the_optimized_environments() {
+    let dir = tmp("optimize");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let example = root.join("testdata/example/deployments");
+    let policy = root.join("testdata/policy/example.yaml");
+    let out = dir.join("out");
+    let (code, stdout, err) = kfold(
+        &[
+            "consolidate",
+            example.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--optimize",
+            policy.to_str().unwrap(),
+        ],
+        &dir,
+    );
+    assert_eq!(code, 0, "{stdout}\n{err}");
+    assert!(
+        stdout.contains("optimized by") && !stdout.contains("DIFFERS"),
+        "{stdout}"
+    );
+    let all: String = tree(&out).into_values().collect();
+    assert!(
+        all.contains("cpu: 250m") && all.contains("memory: 384Mi"),
+        "acme-api right-sized"
+    );
+    assert!(
+        all.contains("failureThreshold: 60"),
+        "startup probe instead of the wait loop"
+    );
+    assert!(
+        !all.contains("until pg_isready"),
+        "wait-for-postgres removed"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

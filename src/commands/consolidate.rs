@@ -27,6 +27,8 @@ pub struct Args<'a> {
     pub force: bool,
     /// Move the consolidated sources to DEPRECATED/<timestamp>/ once the new tree is written.
     pub in_place: bool,
+    /// Optimize every environment by this policy before consolidating it.
+    pub optimize: Option<&'a Path>,
 }
 
 const ENV_NAMES: &[&str] = &[
@@ -571,6 +573,37 @@ pub fn run(settings: &Settings, args: Args) -> i32 {
             return exit::ERROR;
         }
     };
+    let mut d = d;
+    let mut optimized = String::new();
+    if let Some(policy) = args.optimize {
+        let policy = match crate::policy::Policy::from_file(policy) {
+            Ok(p) => p,
+            Err(e) => {
+                report(settings, &[e]);
+                return exit::ERROR;
+            }
+        };
+        // Each environment is optimized as built; the overlays are then proven against the
+        // optimized environments, not the originals.
+        for env in &mut d.envs {
+            let log = crate::passes::run(&mut env.docs, &policy);
+            optimized.push_str(&format!("{}: {} change(s)\n", env.name, log.changes.len()));
+            for c in &log.changes {
+                optimized.push_str(&format!(
+                    "  {} {} {}: {} → {}  ({})\n",
+                    c.pass,
+                    crate::passes::display(&c.resource),
+                    c.pointer,
+                    c.old.as_deref().unwrap_or("(none)"),
+                    c.new.as_deref().unwrap_or("(removed)"),
+                    c.reason
+                ));
+            }
+            for n in &log.notes {
+                optimized.push_str(&format!("  note: {n}\n"));
+            }
+        }
+    }
     let layout = consolidate(&d.envs);
     let sources: Vec<String> = args
         .sources
@@ -631,6 +664,13 @@ pub fn run(settings: &Settings, args: Args) -> i32 {
         for (p, text) in &files {
             out.push_str(&format!("\n==> {} <==\n{text}", args.out.join(p).display()));
         }
+    }
+    if !optimized.is_empty() {
+        out = format!(
+            "optimized by {}:\n{optimized}\n{out}",
+            args.optimize
+                .map_or(String::new(), |p| p.display().to_string())
+        );
     }
     let _ = std::io::stdout().lock().write_all(out.as_bytes());
     if !ok {
