@@ -425,6 +425,33 @@ fn ignored_by_annotation(doc: &Document, rule: &Rule) -> bool {
 
 /// `# kfold:ignore rule-name -- reason` on the finding's line or the line above it, or on
 /// the first lines of the document (before its first key) for the whole document.
+/// Positions of the keys on the way to `pointer`: a comment above a key covers what is
+/// under it.
+fn key_positions(doc: &Document, pointer: &str) -> Vec<Pos> {
+    let Ok(tokens) = crate::doc::pointer::parse(pointer) else {
+        return Vec::new();
+    };
+    let mut node = &doc.root;
+    let mut found = Vec::new();
+    for t in &tokens {
+        match &node.value {
+            crate::doc::Value::Map(m) => {
+                let Some(e) = m.entry(t) else { break };
+                found.push(e.key_pos);
+                node = &e.value;
+            }
+            crate::doc::Value::Seq(items) => {
+                match t.parse::<usize>().ok().and_then(|i| items.get(i)) {
+                    Some(item) => node = item,
+                    None => break,
+                }
+            }
+            _ => break,
+        }
+    }
+    found
+}
+
 fn ignored_by_comment(f: &Finding, doc: &Document) -> bool {
     let mentions = |line: &str| {
         line.split_once("kfold:ignore").is_some_and(|(_, rest)| {
@@ -437,13 +464,21 @@ fn ignored_by_comment(f: &Finding, doc: &Document) -> bool {
     };
     // Most files have no suppression comment at all: answer those without reading lines.
     if f.source.has_suppressions() {
-        let line = f.pos.line as usize;
-        let at = f.source.suppression_line(line);
-        let above = line
-            .checked_sub(1)
-            .and_then(|l| f.source.suppression_line(l));
-        if at.is_some_and(mentions)
-            || above.is_some_and(|l| l.trim_start().starts_with('#') && mentions(l))
+        let covers = |line: usize| {
+            let at = f.source.suppression_line(line);
+            let above = line
+                .checked_sub(1)
+                .and_then(|l| f.source.suppression_line(l));
+            at.is_some_and(mentions)
+                || above.is_some_and(|l| l.trim_start().starts_with('#') && mentions(l))
+        };
+        // The field's own line, and the lines of the keys above it: a block-style value
+        // starts a line below its key, where people write the comment.
+        if covers(f.pos.line as usize)
+            || key_positions(doc, &f.pointer)
+                .iter()
+                .skip(1)
+                .any(|p| p.file == f.pos.file && covers(p.line as usize))
         {
             return true;
         }
