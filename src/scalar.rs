@@ -4,9 +4,10 @@
 
 use crate::doc::Value;
 
-/// Go's `strconv.ParseInt(s, 0, 64)` / `ParseUint`: sign, base prefix (`0x`, `0o`, `0b`,
-/// leading `0` for octal), digits. Underscores must already be removed.
-fn go_parse_int(s: &str) -> Option<Value> {
+/// Go's `strconv.ParseInt(s, 0, 64)`, then `ParseUint`: sign, base prefix (`0x`, `0o`,
+/// `0b`, leading `0` for octal), digits. Underscores must already be removed. Shared with
+/// quantity parsing, which reads YAML numbers the same way.
+pub fn go_int(s: &str) -> Option<i128> {
     let (neg, body) = match s.as_bytes().first()? {
         b'-' => (true, &s[1..]),
         b'+' => (false, &s[1..]),
@@ -25,19 +26,23 @@ fn go_parse_int(s: &str) -> Option<Value> {
     }
     let magnitude = u128::from_str_radix(digits, radix).ok()?;
     if neg {
-        if magnitude <= i64::MAX as u128 + 1 {
-            return Some(Value::Int((magnitude as i128).wrapping_neg() as i64));
-        }
-        return None;
-    }
-    if magnitude <= i64::MAX as u128 {
-        Some(Value::Int(magnitude as i64))
-    } else if magnitude <= u64::MAX as u128 {
+        (magnitude <= i64::MAX as u128 + 1).then(|| -(magnitude as i128))
+    } else if magnitude <= i64::MAX as u128
+        || (magnitude <= u64::MAX as u128 && !s.starts_with('+'))
+    {
         // ParseUint takes no sign.
-        (!s.starts_with('+')).then_some(Value::UInt(magnitude as u64))
+        Some(magnitude as i128)
     } else {
         None
     }
+}
+
+fn go_parse_int(s: &str) -> Option<Value> {
+    let v = go_int(s)?;
+    Some(match i64::try_from(v) {
+        Ok(i) => Value::Int(i),
+        Err(_) => Value::UInt(u64::try_from(v).ok()?),
+    })
 }
 
 /// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`, the float pattern of Go's YAML

@@ -119,7 +119,7 @@ impl Quantity {
     pub fn from_yaml_scalar(text: &str) -> Result<Quantity, QuantityError> {
         let text = text.trim();
         let plain: String = text.chars().filter(|&c| c != '_').collect();
-        if let Some(value) = go_parse_int(&plain) {
+        if let Some(value) = crate::scalar::go_int(&plain) {
             return Ok(Quantity {
                 nanos: value * NANOS,
                 format: Format::DecimalSI,
@@ -850,36 +850,6 @@ impl U192 {
 
     fn to_u128(&self) -> Option<u128> {
         (self.0[2] == 0).then(|| (u128::from(self.0[1]) << 64) | u128::from(self.0[0]))
-    }
-}
-
-/// Go's `strconv.ParseInt(s, 0, 64)`, then `ParseUint`, as Go's YAML decoders type integers.
-fn go_parse_int(s: &str) -> Option<i128> {
-    let (negative, body) = match s.as_bytes().first()? {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let prefix = body.get(..2).map(str::to_ascii_lowercase);
-    let (radix, digits) = match prefix.as_deref() {
-        Some("0x") => (16, &body[2..]),
-        Some("0o") => (8, &body[2..]),
-        Some("0b") => (2, &body[2..]),
-        _ if body.len() > 1 && body.starts_with('0') => (8, &body[1..]),
-        _ => (10, body),
-    };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    let magnitude = u128::from_str_radix(digits, radix).ok()?;
-    if negative {
-        (magnitude <= i64::MAX as u128 + 1).then(|| -(magnitude as i128))
-    } else if magnitude <= i64::MAX as u128
-        || (magnitude <= u64::MAX as u128 && !s.starts_with('+'))
-    {
-        Some(magnitude as i128)
-    } else {
-        None
     }
 }
 

@@ -10,7 +10,7 @@ use super::{GenInfo, Resource, generators, replacements, smp, vars};
 use crate::doc::pointer::{self, Op};
 use crate::doc::{Document, Map, Node, Pos, ResId, Source, Value};
 use crate::error::Diag;
-use crate::load::{is_kustomization_name, load_resources, parse::parse_str};
+use crate::load::{load_resources, parse::parse_str};
 use crate::render::legacy_sort_key_with;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -1294,8 +1294,4 @@ fn sort(k: &Kustomization, resources: &mut [Document]) {
 /// Is this folder a kustomize root (or component)?
 pub fn is_root(dir: &Path) -> bool {
     dir.is_dir() && find_kustomization(dir).is_some()
-}
-
-pub fn is_kustomization_file(path: &Path) -> bool {
-    is_kustomization_name(path)
 }
