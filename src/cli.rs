@@ -171,6 +171,38 @@ pub enum Command {
         #[arg(long)]
         write: bool,
     },
+    /// Compare two trees resource by resource: formatting, key order and comments never count.
+    #[command(
+        after_help = "Examples:\n  kfold diff overlays/prod rendered/prod.yaml       a kustomize root is built first\n  kfold diff old-tree/ new-tree/ --stat            each kustomize root in a folder compared as its own\n  kfold diff --git main overlays/prod --exit-code   the working tree against a revision\n  helm template chart | kfold diff - overlays/prod\n  kfold diff --envs consolidated/                  what each environment differs in\n\nSecret values are never printed: a changed value shows as '*** (before)' / '*** (after)'.\nExit codes: 0 (or 1 with --exit-code when different), 2 input errors."
+    )]
+    Diff {
+        /// A and B: files, folders, kustomize roots, or - for stdin; with --git, one path (default .).
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = crate::commands::diff::Format::Text)]
+        format: crate::commands::diff::Format,
+        /// One line per resource with the size of its change.
+        #[arg(long)]
+        stat: bool,
+        /// Exit 1 when the trees differ, 0 when they are the same.
+        #[arg(long)]
+        exit_code: bool,
+        /// Compare PATH in the working tree with PATH at this git revision.
+        #[arg(long, value_name = "REV")]
+        git: Option<String>,
+        /// A consolidated tree: a table of what each environment differs in from the others.
+        #[arg(long, value_name = "DIR", conflicts_with = "git")]
+        envs: Option<PathBuf>,
+    },
+    /// The CI drift check of a consolidated tree: exit 0 when it holds, 1 on drift.
+    #[command(
+        after_help = "Examples:\n  kfold check k8s/                     after kfold consolidate --out k8s/\n  kfold check k8s/ --format github     annotations on the pull request\n\nChecks: the tree equals consolidating its recorded sources again (while they exist), every\noverlay builds, rendered/<env>.yaml snapshots equal the builds, lint at check.lint's threshold,\na generated chart renders what the overlays build, and (once the sources are retired) nothing\nis repeated in every overlay. Settings live in DIR/kfold.yaml.\n\nExit codes: 0 no drift, 1 drift, 2 errors."
+    )]
+    Check {
+        /// A tree written by `kfold consolidate` (holding kfold.yaml), or any base/ + overlays/ tree.
+        dir: PathBuf,
+        #[arg(long, value_enum, default_value_t = crate::commands::check::Format::Text)]
+        format: crate::commands::check::Format,
+    },
     /// Optimization policies.
     Policy {
         #[command(subcommand)]
@@ -204,6 +236,8 @@ pub enum PolicyCommand {
 /// Resolved output settings every command uses.
 pub struct Settings {
     pub color: bool,
+    /// Colour for what goes to stdout (diffs), decided by stdout's terminal.
+    pub color_stdout: bool,
     pub verbose: bool,
 }
 
@@ -216,8 +250,15 @@ impl Settings {
                 ColorChoice::Never => false,
                 ColorChoice::Auto => std::io::stderr().is_terminal(),
             };
+        let color_stdout = !no_color
+            && match cli.color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => std::io::stdout().is_terminal(),
+            };
         Settings {
             color,
+            color_stdout,
             verbose: cli.verbose,
         }
     }
@@ -324,6 +365,25 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 {
                 write,
             },
         ),
+        Command::Diff {
+            paths,
+            format,
+            stat,
+            exit_code,
+            git,
+            envs,
+        } => commands::diff::run(
+            &settings,
+            commands::diff::Args {
+                paths: &paths,
+                format,
+                stat,
+                exit_code,
+                git: git.as_deref(),
+                envs: envs.as_deref(),
+            },
+        ),
+        Command::Check { dir, format } => commands::check::run(&settings, &dir, format),
         Command::Policy {
             command: PolicyCommand::Init,
         } => commands::optimize::run_policy_init(),

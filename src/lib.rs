@@ -4,6 +4,7 @@ pub mod cli;
 pub mod commands;
 pub mod consolidate;
 pub mod cost;
+pub mod diff;
 pub mod doc;
 pub mod error;
 pub mod kustomize;

@@ -5,6 +5,7 @@ use crate::cli::{Settings, exit};
 use crate::commands::lint::layout;
 use crate::commands::report;
 use crate::consolidate::diff::Patch;
+use crate::consolidate::record::relative_to;
 use crate::consolidate::{Env, Layout, canonical_set, consolidate, map_of};
 use crate::doc::{Document, Node, Value};
 use crate::error::Diag;
@@ -290,7 +291,7 @@ fn op_node(op: &crate::doc::pointer::Op) -> Node {
 }
 
 /// Every file of the consolidated tree, relative to `--out`.
-fn render_tree(layout: &Layout, sources: &[String], envs: &[Env]) -> Vec<(PathBuf, String)> {
+fn render_tree(layout: &Layout, record: &Recorded, envs: &[Env]) -> Vec<(PathBuf, String)> {
     let mut files = Vec::new();
     let base = group_files(&layout.base);
     let names: Vec<String> = base.iter().map(|(n, _)| n.clone()).collect();
@@ -400,20 +401,25 @@ fn render_tree(layout: &Layout, sources: &[String], envs: &[Env]) -> Vec<(PathBu
     }
     let env_rows: Vec<minijinja::Value> = envs
         .iter()
-        .map(|e| minijinja::context! { name => e.name.clone(), source => e.source.clone(), resources => e.docs.len(), verified => true })
+        .zip(&record.env_sources)
+        .map(|(e, source)| minijinja::context! { name => e.name.clone(), source => source.clone(), resources => e.docs.len(), verified => true })
         .collect();
     let mut jinja = minijinja::Environment::new();
     let _ = jinja.add_template("readme", include_str!("../../templates/README.md.j2"));
     let _ = jinja.add_template("kfold", include_str!("../../templates/kfold.yaml.j2"));
     let ctx = minijinja::context! {
-        sources => sources.to_vec(),
+        sources => record.sources.clone(),
+        policy => record.policy.clone(),
         envs => env_rows,
         base_count => layout.base.len(),
         components => !layout.components.is_empty(),
         version => env!("CARGO_PKG_VERSION"),
     };
     for (name, tpl) in [("README.md", "readme"), ("kfold.yaml", "kfold")] {
-        if let Ok(text) = jinja.get_template(tpl).and_then(|t| t.render(&ctx)) {
+        if let Ok(mut text) = jinja.get_template(tpl).and_then(|t| t.render(&ctx)) {
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
             files.push((PathBuf::from(name), text));
         }
     }
@@ -533,6 +539,72 @@ fn write_tree(dir: &Path, files: &[(PathBuf, String)]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// What a consolidation would write, computed without touching the disk: `kfold check`
+/// regenerates a tree with it and compares.
+pub(crate) struct Plan {
+    discovery: Discovery,
+    /// The policy's changes per environment, as printed.
+    optimized: String,
+    pub files: Vec<(PathBuf, String)>,
+}
+
+pub(crate) fn plan(args: &Args) -> Result<Plan, Diag> {
+    let mut d = discover(args)?;
+    let mut optimized = String::new();
+    if let Some(policy) = args.optimize {
+        let policy = crate::policy::Policy::from_file(policy)?;
+        // Each environment is optimized as built; the overlays are then proven against the
+        // optimized environments, not the originals.
+        for env in &mut d.envs {
+            let log = crate::passes::run(&mut env.docs, &policy);
+            optimized.push_str(&format!("{}: {} change(s)\n", env.name, log.changes.len()));
+            for c in &log.changes {
+                optimized.push_str(&format!(
+                    "  {} {} {}: {} → {}  ({})\n",
+                    c.pass,
+                    crate::passes::display(&c.resource),
+                    c.pointer,
+                    c.old.as_deref().unwrap_or("(none)"),
+                    c.new.as_deref().unwrap_or("(removed)"),
+                    c.reason
+                ));
+            }
+            for n in &log.notes {
+                optimized.push_str(&format!("  note: {n}\n"));
+            }
+        }
+    }
+    let layout = consolidate(&d.envs);
+    // kfold.yaml records paths relative to the tree, so `kfold check` finds them from anywhere.
+    let rel = |p: &Path| relative_to(args.out, p);
+    let record = Recorded {
+        sources: args
+            .sources
+            .iter()
+            .map(|s| rel(s))
+            .chain(args.envs.iter().map(|e| match e.split_once('=') {
+                Some((name, path)) => format!("{name}={}", rel(Path::new(path))),
+                None => e.clone(),
+            }))
+            .collect(),
+        env_sources: d.envs.iter().map(|e| rel(Path::new(&e.source))).collect(),
+        policy: args.optimize.map(rel),
+    };
+    let files = render_tree(&layout, &record, &d.envs);
+    Ok(Plan {
+        discovery: d,
+        optimized,
+        files,
+    })
+}
+
+/// Paths as kfold.yaml records them: relative to the consolidated tree.
+struct Recorded {
+    sources: Vec<String>,
+    env_sources: Vec<String>,
+    policy: Option<String>,
+}
+
 pub fn run(settings: &Settings, args: Args) -> i32 {
     if !args.dry_run
         && args.out.exists()
@@ -566,52 +638,17 @@ pub fn run(settings: &Settings, args: Args) -> i32 {
             return exit::ERROR;
         }
     }
-    let d = match discover(&args) {
-        Ok(d) => d,
+    let Plan {
+        discovery: d,
+        optimized,
+        files,
+    } = match plan(&args) {
+        Ok(p) => p,
         Err(e) => {
             report(settings, &[e]);
             return exit::ERROR;
         }
     };
-    let mut d = d;
-    let mut optimized = String::new();
-    if let Some(policy) = args.optimize {
-        let policy = match crate::policy::Policy::from_file(policy) {
-            Ok(p) => p,
-            Err(e) => {
-                report(settings, &[e]);
-                return exit::ERROR;
-            }
-        };
-        // Each environment is optimized as built; the overlays are then proven against the
-        // optimized environments, not the originals.
-        for env in &mut d.envs {
-            let log = crate::passes::run(&mut env.docs, &policy);
-            optimized.push_str(&format!("{}: {} change(s)\n", env.name, log.changes.len()));
-            for c in &log.changes {
-                optimized.push_str(&format!(
-                    "  {} {} {}: {} → {}  ({})\n",
-                    c.pass,
-                    crate::passes::display(&c.resource),
-                    c.pointer,
-                    c.old.as_deref().unwrap_or("(none)"),
-                    c.new.as_deref().unwrap_or("(removed)"),
-                    c.reason
-                ));
-            }
-            for n in &log.notes {
-                optimized.push_str(&format!("  note: {n}\n"));
-            }
-        }
-    }
-    let layout = consolidate(&d.envs);
-    let sources: Vec<String> = args
-        .sources
-        .iter()
-        .map(|s| s.display().to_string())
-        .chain(args.envs.iter().cloned())
-        .collect();
-    let files = render_tree(&layout, &sources, &d.envs);
     let parent = args
         .out
         .parent()

@@ -1,8 +1,11 @@
 //! One module per subcommand; each does its I/O at the edges and returns an exit code.
 
 pub mod build;
+pub mod check;
 pub mod consolidate;
 pub mod cost;
+pub mod diff;
+pub mod envs;
 pub mod lint;
 pub mod optimize;
 pub mod render;

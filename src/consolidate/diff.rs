@@ -7,7 +7,7 @@ use crate::kustomize::smp;
 
 /// List merge keys kustomize uses for the lists a consolidation meets most; a wrong or
 /// missing guess costs only patch size, because every patch is verified by applying it.
-fn merge_key(list_key: &str, items: &[Node]) -> Option<&'static str> {
+pub(crate) fn merge_key(list_key: &str, items: &[Node]) -> Option<&'static str> {
     let key = match list_key {
         "containers"
         | "initContainers"

@@ -4,6 +4,7 @@
 //! Nothing here does I/O; `commands::consolidate` writes and verifies.
 
 pub mod diff;
+pub mod record;
 
 use crate::doc::{Document, Map, Node, Value};
 use crate::kustomize::fieldspec::{Gvk, is_cluster_scoped, name_references, visit};

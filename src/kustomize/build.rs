@@ -77,6 +77,9 @@ pub struct BuildOptions {
 pub struct Output {
     pub resources: Vec<Document>,
     pub warnings: Vec<Diag>,
+    /// Each resource's (namespace, name) before any prefix, suffix, namespace or hash
+    /// changed it, in `resources`' order: how one resource is recognised across overlays.
+    pub origins: Vec<(String, String)>,
 }
 
 /// Field specs a kustomization (and its `configurations:`) contributes.
@@ -214,11 +217,26 @@ impl Builder {
         }
         let mut acc = self.accumulate(root)?;
         self.finish(&k, &mut acc)?;
+        let original: HashMap<ResId, (String, String)> = acc
+            .resources
+            .iter()
+            .map(|r| (r.id(), r.original()))
+            .collect();
         let mut resources: Vec<Document> = acc.resources.into_iter().map(|r| r.doc).collect();
         sort(&k, &mut resources);
+        let origins = resources
+            .iter()
+            .map(|d| {
+                original
+                    .get(&d.id())
+                    .cloned()
+                    .unwrap_or_else(|| (d.namespace().to_string(), d.name().to_string()))
+            })
+            .collect();
         Ok(Output {
             resources,
             warnings: std::mem::take(&mut self.warnings),
+            origins,
         })
     }
 
