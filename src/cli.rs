@@ -20,7 +20,7 @@ pub mod exit {
     name = "kfold",
     version,
     about = "Load, build, consolidate, optimize and lint Kubernetes manifest trees",
-    after_help = "Examples:\n  kfold render deploy/                 print every resource in canonical (kubectl kustomize) form\n  helm template my-chart | kfold render -\n  kfold completions bash > /etc/bash_completion.d/kfold\n\nExit codes: 0 success, 1 findings or differences, 2 usage or input errors."
+    after_help = "Examples:\n  kfold render deploy/                 print every resource in canonical (kubectl kustomize) form\n  helm template my-chart | kfold render -\n  kfold helm consolidated/ --out chart/       a Helm chart proven equal to the overlays\n  kfold completions bash > /etc/bash_completion.d/kfold\n\nExit codes: 0 success, 1 findings or differences, 2 usage or input errors."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -81,7 +81,7 @@ pub enum Command {
     },
     /// Lint manifests; kustomize roots are built and findings point at the line that set the value.
     #[command(
-        after_help = "Examples:\n  kfold lint deploy/                       every root built, plain files linted as files\n  kfold lint --format sarif deploy/ > kfold.sarif\n  helm template chart | kfold lint -\n\nSuppress: `# kfold:ignore RULE -- reason` on or above a line, the `kfold.dev/ignore: RULE` annotation, or .kfold.yaml."
+        after_help = "Examples:\n  kfold lint deploy/                       every root built, plain files linted as files\n  kfold lint --format sarif deploy/ > kfold.sarif\n  helm template chart | kfold lint -\n  kfold lint chart/ --values chart/values-dev.yaml --values chart/values-prod.yaml\n\nSuppress: `# kfold:ignore RULE -- reason` on or above a line, the `kfold.dev/ignore: RULE` annotation, or .kfold.yaml."
     )]
     Lint {
         /// Files, folders, or - for stdin.
@@ -102,6 +102,10 @@ pub enum Command {
         /// With --fix, also apply fixes marked unsafe (each rule's docs say which).
         #[arg(long, requires = "fix")]
         unsafe_fixes: bool,
+        /// For a Helm chart path: render it with each values file (`helm template`) and
+        /// lint every rendering.
+        #[arg(long = "values", value_name = "FILE")]
+        values: Vec<PathBuf>,
     },
     /// Turn per-environment copies into base/ + overlays/<env>/, proven to rebuild each environment.
     #[command(
@@ -134,6 +138,26 @@ pub enum Command {
         /// Optimize every environment by this policy (see `kfold optimize`) before consolidating.
         #[arg(long, value_name = "POLICY")]
         optimize: Option<PathBuf>,
+    },
+    /// Generate a Helm chart from a consolidated tree, proven to render what every overlay builds.
+    #[command(
+        after_help = "Examples:\n  kfold consolidate deployments/ --out k8s/ && kfold helm k8s/ --out chart/\n  helm template my-release chart/ -f chart/values-production.yaml\n  kfold helm k8s/ --out chart/ --chart-labels --name acme\n  kfold lint chart/ --values chart/values-dev.yaml --values chart/values-production.yaml\n\nThe proof renders the chart per environment with `helm template` (helm on PATH) and\ncompares it with `kfold build overlays/<env>`; without helm it is skipped.\nRegenerating refuses to replace files edited by hand (see CHART/.kfold-chart.json) unless --force.\n\nExit codes: 0 chart written, 1 the proof failed (nothing written), 2 input errors or hand edits."
+    )]
+    Helm {
+        /// A consolidated tree (kfold.yaml, base/, overlays/<env>/).
+        dir: PathBuf,
+        /// The chart folder to write.
+        #[arg(long, value_name = "CHART")]
+        out: PathBuf,
+        /// Add Helm's usual helm.sh/chart and app.kubernetes.io/managed-by labels.
+        #[arg(long)]
+        chart_labels: bool,
+        /// Overwrite files edited by hand since kfold last wrote them.
+        #[arg(long)]
+        force: bool,
+        /// The chart's name (default: DIR's folder name).
+        #[arg(long)]
+        name: Option<String>,
     },
     /// Estimate monthly cost from CPU and memory requests × replicas, plus storage, per workload and environment.
     #[command(
@@ -302,7 +326,28 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 {
             fail_on,
             config,
             fix,
+            unsafe_fixes: _,
+            values,
+        } if !values.is_empty() => commands::lint::run_chart_lint(
+            &settings,
+            commands::lint::Args {
+                paths: &paths,
+                fix,
+                unsafe_fixes: false,
+                format,
+                fail_on: fail_on.as_deref().and_then(crate::lint::Severity::parse),
+                config: config.as_deref(),
+            },
+            &values,
+        ),
+        Command::Lint {
+            paths,
+            format,
+            fail_on,
+            config,
+            fix,
             unsafe_fixes,
+            values: _,
         } => commands::lint::run_lint(
             &settings,
             commands::lint::Args {
@@ -336,6 +381,22 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 {
                 force,
                 in_place,
                 optimize: optimize.as_deref(),
+            },
+        ),
+        Command::Helm {
+            dir,
+            out,
+            chart_labels,
+            force,
+            name,
+        } => commands::helm::run(
+            &settings,
+            commands::helm::Args {
+                dir: &dir,
+                out: &out,
+                chart_labels,
+                force,
+                name: name.as_deref(),
             },
         ),
         Command::Cost {

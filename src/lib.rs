@@ -7,6 +7,7 @@ pub mod cost;
 pub mod diff;
 pub mod doc;
 pub mod error;
+pub mod helm;
 pub mod kustomize;
 pub mod lint;
 pub mod load;

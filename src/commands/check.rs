@@ -432,7 +432,55 @@ fn check_chart(dir: &Path, record: &Record) -> Outcome {
             vec![Problem::new("no Chart.yaml").in_file(chart)],
         );
     }
-    Outcome::skip(NAME, format!("{}: not verified", chart.display()))
+    let envs: Vec<crate::helm::ChartEnv> = record
+        .envs
+        .iter()
+        .map(|e| crate::helm::ChartEnv {
+            name: e.name.clone(),
+            overlay: resolve(dir, &e.overlay),
+        })
+        .collect();
+    let proofs = match crate::helm::verify_chart(&chart, &envs) {
+        Ok(p) => p,
+        Err(d) => {
+            return Outcome::judged(
+                NAME,
+                "the chart",
+                vec![Problem::new(d.message).in_file(chart)],
+            );
+        }
+    };
+    let mut problems = Vec::new();
+    let mut skipped = None;
+    for p in &proofs {
+        let values = chart.join(format!("values-{}.yaml", p.env));
+        match &p.proof {
+            crate::helm::Proof::Identical { .. } => {}
+            crate::helm::Proof::Skipped(why) => skipped = Some(why.clone()),
+            crate::helm::Proof::Failed(why) => {
+                problems.push(Problem::new(format!("`{}`: {why}", p.env)).in_file(values))
+            }
+            crate::helm::Proof::Differs(items) => problems.push(
+                Problem::new(format!(
+                    "`{}`: the chart renders other resources than the overlay builds (- overlay, + chart)",
+                    p.env
+                ))
+                .in_file(values)
+                .with_detail(items.join("\n")),
+            ),
+        }
+    }
+    if let (Some(why), true) = (skipped, problems.is_empty()) {
+        return Outcome::skip(NAME, format!("{}: not verified: {why}", chart.display()));
+    }
+    let summary = match problems.len() {
+        0 => format!("{} renders what every overlay builds", chart.display()),
+        n => format!(
+            "{n} environment(s) render differently from {}",
+            chart.display()
+        ),
+    };
+    Outcome::judged(NAME, summary, problems)
 }
 
 /// Once the sources are gone, the overlays are edited by hand: anything every overlay says

@@ -6,7 +6,7 @@ use crate::commands::lint::layout;
 use crate::commands::report;
 use crate::consolidate::diff::Patch;
 use crate::consolidate::record::relative_to;
-use crate::consolidate::{Env, Layout, canonical_set, consolidate, map_of};
+use crate::consolidate::{Env, Layout, consolidate, map_of};
 use crate::doc::{Document, Node, Value};
 use crate::error::Diag;
 use crate::kustomize::build::clean_path;
@@ -440,37 +440,21 @@ struct Verified {
     kubectl: Option<Result<(), String>>,
 }
 
-fn compare(want: &[(String, String)], got: &[(String, String)]) -> Result<(), String> {
-    if want == got {
-        return Ok(());
+/// Secret values stay masked in what this says: it is printed when a proof fails.
+fn compare(want: &[Document], got: Vec<Document>) -> Result<(), String> {
+    let msgs = crate::diff::explain(want.to_vec(), got);
+    if msgs.is_empty() {
+        Ok(())
+    } else {
+        Err(msgs.join("\n"))
     }
-    let mut msgs = Vec::new();
-    for (id, text) in want {
-        match got.iter().find(|(g, _)| g == id) {
-            None => msgs.push(format!("missing: {id}")),
-            Some((_, g)) if g != text => {
-                let diff = similar::TextDiff::from_lines(text.as_str(), g.as_str());
-                msgs.push(format!(
-                    "differs: {id}\n{}",
-                    diff.unified_diff().context_radius(1)
-                ));
-            }
-            _ => {}
-        }
-    }
-    for (id, _) in got {
-        if !want.iter().any(|(w, _)| w == id) {
-            msgs.push(format!("extra: {id}"));
-        }
-    }
-    Err(msgs.join("\n"))
 }
 
-/// `kubectl kustomize` of a generated overlay, as a canonical set (`None` without kubectl).
+/// `kubectl kustomize` of a generated overlay (`None` without kubectl).
 fn kubectl_set(
     dir: &Path,
     child: std::io::Result<std::process::Child>,
-) -> Option<Result<Vec<(String, String)>, String>> {
+) -> Option<Result<Vec<Document>, String>> {
     let out = child.ok()?.wait_with_output().ok()?;
     if !out.status.success() {
         return Some(Err(String::from_utf8_lossy(&out.stderr).trim().to_string()));
@@ -478,7 +462,7 @@ fn kubectl_set(
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let docs =
         crate::load::load_resources(&dir.join("kubectl-output.yaml"), text.into_bytes()).ok()?;
-    Some(Ok(canonical_set(&docs)))
+    Some(Ok(docs))
 }
 
 fn verify(tmp: &Path, envs: &[Env]) -> Vec<Verified> {
@@ -508,12 +492,11 @@ fn verify(tmp: &Path, envs: &[Env]) -> Vec<Verified> {
                 eprint!("\rverifying {}/{total}: {:<40}", i + 1, e.name);
             }
             let dir = tmp.join("overlays").join(&e.name);
-            let want = canonical_set(&e.docs);
             let kfold = builder
                 .build(&dir)
                 .map_err(|d| d.to_string())
-                .and_then(|o| compare(&want, &canonical_set(&o.resources)));
-            let kubectl = kubectl_set(&dir, child).map(|r| r.and_then(|got| compare(&want, &got)));
+                .and_then(|o| compare(&e.docs, o.resources));
+            let kubectl = kubectl_set(&dir, child).map(|r| r.and_then(|got| compare(&e.docs, got)));
             Verified {
                 env: e.name.clone(),
                 resources: e.docs.len(),

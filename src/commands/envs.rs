@@ -115,7 +115,7 @@ pub fn table(builds: &[Output]) -> Vec<Row> {
     }
     let mut by_who: BTreeMap<Who, Vec<Option<&Document>>> = BTreeMap::new();
     for (i, b) in builds.iter().enumerate() {
-        for (d, (_, original)) in b.resources.iter().zip(&b.origins) {
+        for (d, (_, original)) in b.resources.iter().zip(&b.originals) {
             let id = d.id();
             by_who
                 .entry((id.group, id.kind, original.clone()))
@@ -181,7 +181,7 @@ pub fn table(builds: &[Output]) -> Vec<Row> {
 /// The (prefix, suffix) every resource of a build got from its overlay, if one pair fits all.
 fn affix(b: &Output) -> Option<(String, String)> {
     let mut found: Option<(String, String)> = None;
-    for (d, (_, original)) in b.resources.iter().zip(&b.origins) {
+    for (d, (_, original)) in b.resources.iter().zip(&b.originals) {
         let name = d.name();
         let at = name.find(original.as_str())?;
         let pair = (

@@ -409,3 +409,138 @@ pub fn run_explain(settings: &Settings, name: &str) -> i32 {
         }
     }
 }
+
+/// A rendered stream split by helm's `# Source: CHART/templates/x.yaml` comments, each
+/// template's documents together, the chart-relative path mapped onto `chart`.
+fn by_template(chart: &Path, rendered: &str) -> Vec<(PathBuf, String)> {
+    let mut out: Vec<(PathBuf, String)> = Vec::new();
+    for doc in rendered
+        .split("\n---")
+        .flat_map(|d| d.strip_prefix("---").or(Some(d)))
+    {
+        let source = doc
+            .lines()
+            .find_map(|l| l.strip_prefix("# Source: "))
+            .map(|s| {
+                // helm names the chart, then the path inside it.
+                let inside = s.split_once('/').map_or(s, |(_, rest)| rest);
+                chart.join(inside.trim())
+            })
+            .unwrap_or_else(|| chart.join("(rendered)"));
+        match out.iter_mut().find(|(p, _)| *p == source) {
+            Some((_, text)) => {
+                text.push_str("---\n");
+                text.push_str(doc.trim_start_matches('\n'));
+                text.push('\n');
+            }
+            None => out.push((source, format!("{}\n", doc.trim_start_matches('\n')))),
+        }
+    }
+    out
+}
+
+/// `kfold lint CHART --values FILE...`: the chart rendered once per values file through
+/// `helm template`, each rendering linted, every finding naming its values file.
+pub fn run_chart_lint(settings: &Settings, args: Args, values: &[PathBuf]) -> i32 {
+    let config_path = args
+        .config
+        .map(Path::to_path_buf)
+        .or_else(|| find_config(&std::env::current_dir().unwrap_or_default()));
+    let lint_settings = match &config_path {
+        Some(p) => match LintSettings::from_file(p, RULES) {
+            Ok(s) => s,
+            Err(d) => {
+                report(settings, &[d]);
+                return exit::ERROR;
+            }
+        },
+        None => LintSettings::default(),
+    };
+    if let Some(p) = args.paths.iter().find(|p| !p.join("Chart.yaml").is_file()) {
+        report(
+            settings,
+            &[Diag::new(format!(
+                "{}: --values applies to Helm charts, and this has no Chart.yaml",
+                p.display()
+            ))],
+        );
+        return exit::ERROR;
+    }
+    if let Err(why) = crate::helm::helm_version() {
+        report(
+            settings,
+            &[Diag::new(format!("{why}: kfold lint --values renders charts with `helm template`"))
+                .with_help("install helm, or render the chart yourself and pipe it in: helm template CHART -f values.yaml | kfold lint -")],
+        );
+        return exit::ERROR;
+    }
+    let mut input_errors: Vec<Diag> = Vec::new();
+    let mut notes = Vec::new();
+    if args.fix {
+        notes.push(Diag::note(
+            "--fix does not rewrite Helm templates; findings only",
+        ));
+    }
+    let mut findings = Vec::new();
+    for chart in args.paths {
+        for file in values {
+            let label = file.display().to_string();
+            let rendered = match crate::helm::helm_template(chart, &[file.as_path()]) {
+                Ok(r) => r,
+                Err(msg) => {
+                    // helm names the template whose output is not YAML: report it there.
+                    let template = msg.split("YAML parse error on ").nth(1).and_then(|rest| {
+                        let path = rest.split(':').next()?;
+                        Some(chart.join(path.split_once('/').map_or(path, |(_, p)| p)))
+                    });
+                    let d = Diag::new(format!("rendered with {label}: {msg}"));
+                    input_errors.push(match template {
+                        Some(t) => d.in_file(t.display().to_string()),
+                        None => d.in_file(chart.display().to_string()),
+                    });
+                    continue;
+                }
+            };
+            let mut docs = Vec::new();
+            for (path, text) in by_template(chart, &rendered) {
+                match crate::load::load_resources(&path, text.into_bytes()) {
+                    Ok(d) => docs.extend(d),
+                    Err(mut d) => {
+                        d.message = format!("rendered with {label}: {}", d.message);
+                        input_errors.push(d);
+                    }
+                }
+            }
+            for mut f in run(&docs, RULES, &lint_settings) {
+                f.message = format!("{} (values: {label})", f.message);
+                findings.push(f);
+            }
+        }
+    }
+    let fail_on = args
+        .fail_on
+        .or(lint_settings.fail_on)
+        .unwrap_or(Severity::Error);
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let _ = match args.format {
+        Format::Human => stdout.write_all(reporter::human(&findings, settings.color).as_bytes()),
+        Format::Json => reporter::json_to(&mut stdout, &findings, &input_errors),
+        Format::Sarif => stdout.write_all(reporter::sarif(&findings, RULES).as_bytes()),
+        Format::Github => stdout.write_all(reporter::github(&findings, &input_errors).as_bytes()),
+    };
+    let _ = stdout.flush();
+    drop(stdout);
+    let mut diags = input_errors.clone();
+    diags.extend(notes);
+    if args.format != Format::Human && args.format != Format::Sarif {
+        diags.retain(|d| d.level != crate::error::Level::Error);
+    }
+    report(settings, &diags);
+    if !input_errors.is_empty() {
+        exit::ERROR
+    } else if findings.iter().any(|f| f.severity >= fail_on) {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    }
+}

@@ -6,6 +6,7 @@ pub mod consolidate;
 pub mod cost;
 pub mod diff;
 pub mod envs;
+pub mod helm;
 pub mod lint;
 pub mod optimize;
 pub mod render;

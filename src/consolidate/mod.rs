@@ -9,7 +9,6 @@ pub mod record;
 use crate::doc::{Document, Map, Node, Value};
 use crate::kustomize::fieldspec::{Gvk, is_cluster_scoped, name_references, visit};
 use crate::kustomize::transform::split_image;
-use crate::render::render_document;
 use diff::{Patch, patch_between, patch_size};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -609,16 +608,6 @@ fn build_layout(envs: &[Env], normal: Vec<Vec<Normal>>, transforms: Vec<EnvTrans
     }
     layout.overlays = overlays;
     layout
-}
-
-/// Canonical text of resources for comparing builds: the same objects, whatever the order.
-pub fn canonical_set(docs: &[Document]) -> Vec<(String, String)> {
-    let mut set: Vec<(String, String)> = docs
-        .iter()
-        .map(|d| (d.id().to_string(), render_document(d).unwrap_or_default()))
-        .collect();
-    set.sort();
-    set
 }
 
 pub fn map_of(entries: &[(&str, Node)]) -> Node {

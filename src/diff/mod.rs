@@ -139,6 +139,26 @@ pub fn same(a: &Node, b: &Node) -> bool {
     }
 }
 
+/// Why a build is not what was wanted, one message a resource: `missing: ID`, `extra: ID`,
+/// or `differs: ID` with its diff (`-` wanted, `+` got), Secret values masked.
+pub fn explain(want: Vec<Document>, got: Vec<Document>) -> Vec<String> {
+    let (mut a, mut b) = (Side::default(), Side::default());
+    a.add("", want);
+    b.add("", got);
+    let r = compare(a, b);
+    let mut msgs: Vec<String> = r.removed.iter().map(|k| format!("missing: {k}")).collect();
+    msgs.extend(r.added.iter().map(|k| format!("extra: {k}")));
+    for c in &r.changed {
+        let moved: String = c
+            .moved
+            .iter()
+            .map(|m| format!("  moved {}: position {} → {}\n", m.path, m.from, m.to))
+            .collect();
+        msgs.push(format!("differs: {}\n{moved}{}", c.key, c.unified(2)));
+    }
+    msgs
+}
+
 fn changed(key: Key, mut before: Node, mut after: Node) -> Changed {
     if key.id.kind == "Secret" && key.id.group.is_empty() {
         redact_secret(&mut before, &mut after);

@@ -76,10 +76,10 @@ pub struct BuildOptions {
 #[derive(Debug)]
 pub struct Output {
     pub resources: Vec<Document>,
+    /// Each resource's (namespace, name) before any kustomization renamed or moved it,
+    /// parallel to `resources`: how environments built from one base are matched.
+    pub originals: Vec<(String, String)>,
     pub warnings: Vec<Diag>,
-    /// Each resource's (namespace, name) before any prefix, suffix, namespace or hash
-    /// changed it, in `resources`' order: how one resource is recognised across overlays.
-    pub origins: Vec<(String, String)>,
 }
 
 /// Field specs a kustomization (and its `configurations:`) contributes.
@@ -224,7 +224,7 @@ impl Builder {
             .collect();
         let mut resources: Vec<Document> = acc.resources.into_iter().map(|r| r.doc).collect();
         sort(&k, &mut resources);
-        let origins = resources
+        let originals = resources
             .iter()
             .map(|d| {
                 original
@@ -235,8 +235,8 @@ impl Builder {
             .collect();
         Ok(Output {
             resources,
+            originals,
             warnings: std::mem::take(&mut self.warnings),
-            origins,
         })
     }
 
