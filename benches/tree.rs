@@ -121,3 +121,48 @@ pub fn write_kustomize_tree(dir: &std::path::Path, services: usize) -> std::io::
     );
     std::fs::write(overlay.join("kustomization.yaml"), overlay_k)
 }
+
+/// The example tree's base: 28 resources, every one of the shapes the example policy
+/// changes (the API with its HPA and init waits, PostgreSQL, Redis and its claim).
+pub const EXAMPLE_BASE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/testdata/example/deployments/kubernetes/base"
+);
+pub const EXAMPLE_RESOURCES: usize = 28;
+
+/// Copies of the example base in namespaces `acme-0`, `acme-1`, … until there are at least
+/// `n` resources: `(path under the tree, text)`.
+pub fn example_copies(n: usize) -> std::io::Result<Vec<(String, String)>> {
+    let mut files = Vec::new();
+    for e in std::fs::read_dir(EXAMPLE_BASE)? {
+        let path = e?.path();
+        if path.extension().is_some_and(|x| x == "yaml") {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            files.push((name.unwrap_or_default(), std::fs::read_to_string(&path)?));
+        }
+    }
+    files.sort();
+    let mut out = Vec::new();
+    for k in 0..n.div_ceil(EXAMPLE_RESOURCES) {
+        for (name, text) in &files {
+            let text = text
+                .replace("namespace: acme\n", &format!("namespace: acme-{k}\n"))
+                .replace("\n  name: acme\n", &format!("\n  name: acme-{k}\n"));
+            out.push((format!("acme-{k}/{name}"), text));
+        }
+    }
+    Ok(out)
+}
+
+/// The example base copied until there are `n` resources, without a kustomization: the
+/// shape of the optimize benchmark.
+pub fn write_example_copies(dir: &std::path::Path, n: usize) -> std::io::Result<()> {
+    for (path, text) in example_copies(n)? {
+        let path = dir.join(path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, text)?;
+    }
+    Ok(())
+}

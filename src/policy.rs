@@ -11,6 +11,8 @@
 //!   - match: {}
 //!     scale: {cpu: 0.5, memory: 0.75}      # relative to current requests
 //!     floor: {cpu: 50m, memory: 64Mi}
+//! usage: metrics.csv                       # measured usage (see `usage`), beats `scale`
+//! usageStrategy: {cpuPercentile: p95, cpuHeadroom: 0.2, memoryPercentile: max, memoryHeadroom: 0.15, cpuLimit: remove}
 //! hpa:
 //!   - match: {name: "*api"}
 //!     minReplicas: 2
@@ -36,11 +38,18 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+pub mod usage;
+
+pub use usage::{Usage, UsageRow};
+
 pub const API_VERSION: &str = "kfold.dev/v1alpha1";
 
 #[derive(Clone, Debug, Default)]
 pub struct Policy {
     pub resources: Vec<ResourceRule>,
+    /// Measured usage read from the file `usage:` names.
+    pub usage: Option<Usage>,
+    pub usage_strategy: UsageStrategy,
     pub hpa: Vec<HpaRule>,
     pub storage: Vec<StorageRule>,
     pub probes: Option<ProbePolicy>,
@@ -177,6 +186,53 @@ pub struct ResourceRule {
     pub ceiling: Amounts,
 }
 
+impl ResourceRule {
+    /// A rule that sets nothing: it keeps the containers it matches as they are.
+    pub fn sets_nothing(&self) -> bool {
+        self.requests == Amounts::default()
+            && self.limits == Amounts::default()
+            && self.scale == Factors::default()
+            && self.floor == Amounts::default()
+            && self.ceiling == Amounts::default()
+    }
+}
+
+/// What becomes of a CPU limit when measured usage sets the request.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum CpuLimit {
+    /// No CPU limit (Robusta KRR's simple strategy): throttling costs latency, and the
+    /// request already reserves the CPU.
+    Remove,
+    /// The current limit stays (a request that would exceed it is left alone).
+    Keep,
+    /// The request times this ratio.
+    Ratio(f64),
+}
+
+/// How measured usage becomes requests and limits: CPU request = the CPU figure × (1 +
+/// cpuHeadroom); memory request = limit = the memory figure × (1 + memoryHeadroom).
+#[derive(Clone, Debug, PartialEq)]
+pub struct UsageStrategy {
+    /// The figure read: `p95` reads the `cpu_p95` column.
+    pub cpu_stat: String,
+    pub cpu_headroom: f64,
+    pub memory_stat: String,
+    pub memory_headroom: f64,
+    pub cpu_limit: CpuLimit,
+}
+
+impl Default for UsageStrategy {
+    fn default() -> UsageStrategy {
+        UsageStrategy {
+            cpu_stat: "p95".into(),
+            cpu_headroom: 0.0,
+            memory_stat: "max".into(),
+            memory_headroom: 0.15,
+            cpu_limit: CpuLimit::Remove,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct PodsMetric {
     pub name: String,
@@ -304,6 +360,8 @@ impl Policy {
                 "kind",
                 "metadata",
                 "resources",
+                "usage",
+                "usageStrategy",
                 "hpa",
                 "storage",
                 "probes",
@@ -337,11 +395,21 @@ impl Policy {
                 "images" => {
                     p.images = r.rules(v, "images", |m, when, at| r.image_rule(m, when, at))?
                 }
+                "usage" => p.usage = Some(r.usage(v)?),
+                "usageStrategy" => p.usage_strategy = r.usage_strategy(v)?,
                 "probes" => p.probes = Some(r.probes(v)?),
                 "rollout" => p.rollout = Some(r.rollout(v)?),
                 "security" => p.security = Some(r.security(v)?),
                 _ => {}
             }
+        }
+        if let Some(usage) = &p.usage {
+            r.check_columns(usage, &p.usage_strategy, top)?;
+        } else if let Some(e) = top.entry("usageStrategy") {
+            return Err(r.err(
+                "`usageStrategy` without `usage`: there is nothing to apply it to",
+                e.key_pos,
+            ));
         }
         Ok(p)
     }
@@ -704,6 +772,110 @@ impl Reader {
     fn optional_match(&self, map: &Map) -> Result<Match, Diag> {
         map.get("match")
             .map_or_else(|| Ok(Match::default()), |m| self.matcher(m))
+    }
+
+    /// The usage file, relative to the policy file.
+    fn usage(&self, node: &Node) -> Result<Usage, Diag> {
+        let name = self.text(node, "usage")?;
+        let dir = self.source.path.parent().unwrap_or(Path::new(""));
+        let path = dir.join(&name);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            self.err(
+                format!("cannot read the usage file {}: {e}", path.display()),
+                node.pos,
+            )
+        })?;
+        Usage::parse(&Source::new(path, text))
+    }
+
+    fn usage_strategy(&self, node: &Node) -> Result<UsageStrategy, Diag> {
+        let keys = [
+            "cpuPercentile",
+            "cpuHeadroom",
+            "memoryPercentile",
+            "memoryHeadroom",
+            "cpuLimit",
+        ];
+        let map = self.fields(node, "`usageStrategy`", &keys)?;
+        let mut s = UsageStrategy::default();
+        for e in &map.entries {
+            let v = &e.value;
+            let stat = || {
+                let t = self.text(v, &e.key)?;
+                if usage::is_stat(&t) {
+                    Ok(t)
+                } else {
+                    Err(self.err(
+                        format!("`{}` must be max or a percentile like p95", e.key),
+                        v.pos,
+                    ))
+                }
+            };
+            let headroom = || match v.as_f64() {
+                Some(f) if f >= 0.0 && f.is_finite() => Ok(f),
+                _ => Err(self.err(
+                    format!(
+                        "`{}` must be a fraction of at least 0, like 0.15 for 15%",
+                        e.key
+                    ),
+                    v.pos,
+                )),
+            };
+            match e.key.as_str() {
+                "cpuPercentile" => s.cpu_stat = stat()?,
+                "memoryPercentile" => s.memory_stat = stat()?,
+                "cpuHeadroom" => s.cpu_headroom = headroom()?,
+                "memoryHeadroom" => s.memory_headroom = headroom()?,
+                _ => {
+                    s.cpu_limit = match (v.as_str(), v.as_f64()) {
+                        (Some("remove"), _) => CpuLimit::Remove,
+                        (Some("keep"), _) => CpuLimit::Keep,
+                        (None, Some(r)) if r >= 1.0 && r.is_finite() => CpuLimit::Ratio(r),
+                        _ => {
+                            return Err(self.err(
+                                "`cpuLimit` must be remove, keep, or a ratio to the request of at least 1, like 2",
+                                v.pos,
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(s)
+    }
+
+    /// A file with figures for a resource must have the one the strategy reads.
+    fn check_columns(&self, usage: &Usage, s: &UsageStrategy, top: &Map) -> Result<(), Diag> {
+        for (res, stat, key) in [
+            ("cpu", &s.cpu_stat, "cpuPercentile"),
+            ("memory", &s.memory_stat, "memoryPercentile"),
+        ] {
+            let column = format!("{res}_{stat}");
+            let prefix = format!("{res}_");
+            let has = |c: &String| c.starts_with(&prefix);
+            if usage.columns.iter().any(has) && !usage.columns.contains(&column) {
+                let pos = top
+                    .get("usageStrategy")
+                    .and_then(|n| n.get(key))
+                    .or_else(|| top.get("usage"))
+                    .map_or(Pos::NONE, |n| n.pos);
+                let have: Vec<&str> = usage
+                    .columns
+                    .iter()
+                    .filter(|c| has(c))
+                    .map(String::as_str)
+                    .collect();
+                return Err(self.err(
+                    format!(
+                        "{} has no `{column}` figures (it has {}); set usageStrategy.{key} to one of those",
+                        usage.file,
+                        have.join(", ")
+                    ),
+                    pos,
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn probes(&self, node: &Node) -> Result<ProbePolicy, Diag> {

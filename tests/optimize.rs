@@ -476,3 +476,126 @@ fn a_bad_policy_is_an_input_error() {
     assert_eq!(code, 2);
     assert!(err.contains("unknown-section.yaml:4:1"), "{err}");
 }
+
+/// `testdata/policy/usage-errors/<case>/policy.yaml` starts `# expect: FILE:LINE:COL text`,
+/// FILE being the policy or the usage file beside it.
+#[test]
+fn usage_errors_name_the_usage_file_and_line() {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir("testdata/policy/usage-errors")
+        .expect("cases")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 10, "{cases:?}");
+    for case in cases {
+        let f = case.join("policy.yaml");
+        let text = std::fs::read_to_string(&f).expect("read");
+        let expect = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# expect: "))
+            .expect("an expect line");
+        let (at, message) = expect.split_once(' ').expect("FILE:LINE:COL message");
+        let err = Policy::from_file(&f).expect_err("must not parse");
+        assert_eq!(
+            err.location(),
+            Some(format!("{}/{at}", case.display())),
+            "{}: {}",
+            case.display(),
+            err.message
+        );
+        assert!(
+            err.message.contains(message),
+            "{}: {}",
+            case.display(),
+            err.message
+        );
+    }
+}
+
+#[test]
+fn measured_usage_beats_scaling_within_floors_and_ceilings() {
+    let case = "testdata/passes/right-size-resources/usage-csv";
+    let p = policy(&format!("{case}/policy.yaml"));
+    let mut docs = load(&format!("{case}/input.yaml"));
+    let log = passes::run(&mut docs, &p);
+    let c = |doc: &Document, i: usize, field: &str| {
+        text(
+            doc,
+            &format!("/spec/template/spec/containers/{i}/resources/{field}"),
+        )
+    };
+    let api = find(&docs, "Deployment", "api");
+    // The prod row, not the staging one: 120m × 1.2, and 300Mi × 1.15 rounded up to a Mi.
+    assert_eq!(c(api, 0, "requests/cpu").as_deref(), Some("144m"));
+    assert_eq!(c(api, 0, "requests/memory").as_deref(), Some("345Mi"));
+    assert_eq!(c(api, 0, "limits/memory").as_deref(), Some("345Mi"));
+    assert_eq!(c(api, 0, "limits/cpu"), None, "no CPU limit by default");
+    assert_eq!(
+        c(api, 1, "requests/cpu").as_deref(),
+        Some("100m"),
+        "a rule that sets nothing keeps usage off"
+    );
+    assert_eq!(
+        c(api, 2, "requests/cpu").as_deref(),
+        Some("100m"),
+        "no row: the scale rule"
+    );
+    let worker = find(&docs, "Deployment", "worker");
+    assert_eq!(
+        c(worker, 0, "requests/cpu").as_deref(),
+        Some("100m"),
+        "60m raised to the floor"
+    );
+    assert_eq!(
+        c(worker, 0, "requests/memory").as_deref(),
+        Some("256Mi"),
+        "345Mi capped"
+    );
+    assert!(
+        worker
+            .at("/spec/template/spec/containers/0/resources/limits/cpu")
+            .is_none()
+    );
+    let pinned = find(&docs, "Deployment", "pinned");
+    assert_eq!(c(pinned, 0, "requests/cpu").as_deref(), Some("1800m"));
+    assert_eq!(
+        c(pinned, 0, "requests/memory").as_deref(),
+        Some("1Gi"),
+        "a value given outright beats usage"
+    );
+    let reason = |field: &str| {
+        log.changes
+            .iter()
+            .find(|ch| ch.resource.name == "api" && ch.field.ends_with(field))
+            .map(|ch| ch.reason.clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        reason("[app].resources.requests.cpu").ends_with("metrics.csv:3: cpu p95 120m × 1.2"),
+        "{}",
+        reason("[app].resources.requests.cpu")
+    );
+    assert!(
+        reason("[app].resources.requests.memory").contains("memory max 300Mi × 1.15"),
+        "{}",
+        show(&log)
+    );
+}
+
+#[test]
+fn a_bad_usage_file_is_an_input_error() {
+    let case = "testdata/policy/usage-errors/bad-quantity";
+    let (code, _, err) = kfold(
+        &[
+            "optimize",
+            EXAMPLE,
+            "--policy",
+            &format!("{case}/policy.yaml"),
+        ],
+        None,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(&format!("{case}/metrics.csv:3:")), "{err}");
+}

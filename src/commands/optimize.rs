@@ -8,10 +8,11 @@ use crate::commands::report;
 use crate::doc::{Document, Node, Source, Value};
 use crate::error::Diag;
 use crate::load::load_paths;
+use crate::load::parse::RawDoc;
 use crate::passes::{self, ChangeLog, display};
 use crate::policy::Policy;
 use crate::render::emit::emit_object;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -71,16 +72,20 @@ pub fn run(settings: &Settings, args: Args) -> i32 {
     let mut docs = std::mem::take(&mut loaded.docs.docs);
     let log = passes::run(&mut docs, &policy);
     let mut rewrites = Vec::new();
-    for source in changed_sources(&before, &docs, &log) {
-        let old = file_text(&source, &before, &before, true);
-        let new = file_text(&source, &before, &docs, true);
-        match (old, new) {
-            (Ok(before), Ok(after)) => rewrites.push(Rewrite {
-                source,
-                before,
-                after,
-            }),
-            (Err(d), _) | (_, Err(d)) => diags.push(d),
+    let (by_before, by_now) = (BySource::new(&before), BySource::new(&docs));
+    let texts = crate::load::parallel_map(changed_sources(&before, &docs, &log), |source| {
+        let (was, now) = (by_before.get(&source), by_now.get(&source));
+        let raw = parse_again(&source)?;
+        Ok(Rewrite {
+            before: render_file(&source, &raw, was, was, true)?,
+            after: render_file(&source, &raw, was, now, true)?,
+            source,
+        })
+    });
+    for text in texts {
+        match text {
+            Ok(rw) => rewrites.push(rw),
+            Err(d) => diags.push(d),
         }
     }
     let failed = diags.iter().any(|d| d.level == crate::error::Level::Error);
@@ -160,6 +165,24 @@ fn redacted(doc: &Document) -> Node {
     root
 }
 
+/// Documents grouped by the file they came from, so that building one file's text does
+/// not scan the whole tree (quadratic over thousands of files).
+pub(crate) struct BySource<'a>(HashMap<u32, Vec<&'a Document>>);
+
+impl<'a> BySource<'a> {
+    pub(crate) fn new(docs: &'a [Document]) -> BySource<'a> {
+        let mut map: HashMap<u32, Vec<&Document>> = HashMap::new();
+        for d in docs {
+            map.entry(d.source.id).or_default().push(d);
+        }
+        BySource(map)
+    }
+
+    pub(crate) fn get(&self, source: &Source) -> &[&'a Document] {
+        self.0.get(&source.id).map_or(&[], Vec::as_slice)
+    }
+}
+
 /// A file's documents in canonical YAML: its resources as `docs` has them now (a `kind:
 /// List` rebuilt around its items, new documents after the one they were made for), and
 /// any other YAML document in it as it was.
@@ -169,28 +192,40 @@ pub(crate) fn file_text(
     docs: &[Document],
     redact: bool,
 ) -> Result<String, Diag> {
-    let loaded: BTreeMap<usize, bool> = before
-        .iter()
-        .filter(|d| d.source.id == source.id)
-        .map(|d| (d.index, d.item.is_some()))
-        .collect();
-    let here: Vec<&Document> = docs.iter().filter(|d| d.source.id == source.id).collect();
-    let root = |d: &Document| if redact { redacted(d) } else { d.root.clone() };
-    let raw = source
+    let raw = parse_again(source)?;
+    let (before, docs) = (BySource::new(before), BySource::new(docs));
+    render_file(source, &raw, before.get(source), docs.get(source), redact)
+}
+
+pub(crate) fn parse_again(source: &Source) -> Result<Vec<RawDoc>, Diag> {
+    source
         .parse()
-        .map_err(|e| Diag::new(e.message).in_file(source.name()))?;
+        .map_err(|e| Diag::new(e.message).in_file(source.name()))
+}
+
+/// [`file_text`] from the file's raw documents and its documents before and now.
+pub(crate) fn render_file(
+    source: &Source,
+    raw: &[RawDoc],
+    before: &[&Document],
+    here: &[&Document],
+    redact: bool,
+) -> Result<String, Diag> {
+    let loaded: BTreeMap<usize, bool> =
+        before.iter().map(|d| (d.index, d.item.is_some())).collect();
+    let root = |d: &Document| if redact { redacted(d) } else { d.root.clone() };
     let mut parts = Vec::new();
     let mut done = BTreeSet::new();
     for r in raw {
-        let Some(original) = r.root else { continue };
+        let Some(original) = &r.root else { continue };
         let Some(&list) = loaded.get(&r.index) else {
-            parts.push(original);
+            parts.push(original.clone());
             continue;
         };
         done.insert(r.index);
         let at_index = || here.iter().filter(|d| d.index == r.index);
         if list {
-            let mut list = original;
+            let mut list = original.clone();
             let items = at_index()
                 .filter(|d| d.item.is_some())
                 .map(|d| root(d))
@@ -286,12 +321,16 @@ pub(crate) fn write_files(
     diags: &mut Vec<Diag>,
 ) -> usize {
     let mut written = 0;
+    let (by_before, by_now) = (BySource::new(before), BySource::new(docs));
     for rw in rewrites {
         let path = &rw.source.path;
         if path.as_os_str() == "-" {
             continue;
         }
-        let result = file_text(&rw.source, before, docs, false).and_then(|text| {
+        let (was, now) = (by_before.get(&rw.source), by_now.get(&rw.source));
+        let text =
+            parse_again(&rw.source).and_then(|raw| render_file(&rw.source, &raw, was, now, false));
+        let result = text.and_then(|text| {
             let fail = |e: std::io::Error| {
                 Diag::new(format!("cannot write: {e}")).in_file(path.display().to_string())
             };

@@ -18,6 +18,7 @@ use crate::doc::pointer::{self, Op};
 use crate::doc::views::{Container, Workload};
 use crate::doc::{Document, Map, Node, ResId, Value};
 use crate::policy::{Policy, Subject};
+use std::collections::HashMap;
 use std::fmt::Write;
 
 pub trait Pass: Sync {
@@ -398,55 +399,114 @@ pub(crate) fn boolean(b: bool) -> Node {
     Node::new(Value::Bool(b))
 }
 
-pub(crate) fn same_namespace(a: &Document, b: &Document) -> bool {
-    a.namespace() == b.namespace()
+/// Workloads, autoscalers and budgets by namespace and name, built once per pass: looking
+/// them up by scanning every document per workload is quadratic, seconds on 10,000
+/// resources. Positions hold while the pass neither adds nor removes documents.
+pub(crate) struct Index {
+    /// `(namespace, kind, name)` → the first workload of that identity.
+    workloads: HashMap<(String, String, String), usize>,
+    /// `(namespace, kind, name)` of the scaled workload → the first HPA scaling it.
+    hpas: HashMap<(String, String, String), usize>,
+    /// Namespace → its PodDisruptionBudgets, in document order.
+    budgets: HashMap<String, Vec<usize>>,
 }
 
-/// The workload an HPA scales, when it is among the documents.
-pub(crate) fn hpa_target(docs: &[Document], hpa: &Document) -> Option<usize> {
-    let kind = hpa.root.str_at(&["spec", "scaleTargetRef", "kind"])?;
-    let name = hpa.root.str_at(&["spec", "scaleTargetRef", "name"])?;
-    docs.iter().position(|d| {
-        d.kind() == kind && d.name() == name && same_namespace(d, hpa) && Workload::of(d).is_some()
-    })
+fn key(ns: &str, kind: &str, name: &str) -> (String, String, String) {
+    (ns.to_string(), kind.to_string(), name.to_string())
 }
 
-/// The HPA scaling a workload.
-pub(crate) fn hpa_of<'a>(docs: &'a [Document], workload: &Document) -> Option<&'a Document> {
-    docs.iter().find(|h| {
-        h.kind() == "HorizontalPodAutoscaler"
-            && same_namespace(h, workload)
-            && h.root.str_at(&["spec", "scaleTargetRef", "kind"]) == Some(workload.kind())
-            && h.root.str_at(&["spec", "scaleTargetRef", "name"]) == Some(workload.name())
-    })
-}
-
-/// The least number of pods a workload runs: its HPA's floor, else `spec.replicas`.
-pub(crate) fn replica_floor(docs: &[Document], workload: &Document) -> i64 {
-    match hpa_of(docs, workload) {
-        Some(hpa) => hpa
-            .root
-            .path(&["spec", "minReplicas"])
-            .and_then(Node::as_i64)
-            .unwrap_or(1),
-        None => workload
-            .root
-            .path(&["spec", "replicas"])
-            .and_then(Node::as_i64)
-            .unwrap_or(1),
+impl Index {
+    pub(crate) fn new(docs: &[Document]) -> Index {
+        let mut index = Index {
+            workloads: HashMap::new(),
+            hpas: HashMap::new(),
+            budgets: HashMap::new(),
+        };
+        for (i, d) in docs.iter().enumerate() {
+            match d.kind() {
+                "HorizontalPodAutoscaler" => {
+                    let target = |k| d.root.str_at(&["spec", "scaleTargetRef", k]);
+                    if let (Some(kind), Some(name)) = (target("kind"), target("name")) {
+                        let k = key(d.namespace(), kind, name);
+                        index.hpas.entry(k).or_insert(i);
+                    }
+                }
+                "PodDisruptionBudget" => index
+                    .budgets
+                    .entry(d.namespace().to_string())
+                    .or_default()
+                    .push(i),
+                _ if Workload::of(d).is_some() => {
+                    let k = key(d.namespace(), d.kind(), d.name());
+                    index.workloads.entry(k).or_insert(i);
+                }
+                _ => {}
+            }
+        }
+        index
     }
-}
 
-/// The PodDisruptionBudget covering a workload's pods.
-pub(crate) fn budget_of<'a>(docs: &'a [Document], workload: &Document) -> Option<&'a Document> {
-    let labels = Workload::of(workload)?.template_labels();
-    docs.iter()
-        .filter(|d| same_namespace(d, workload))
-        .find(|d| {
+    /// The workload an HPA scales, when it is among the documents.
+    pub(crate) fn hpa_target(&self, hpa: &Document) -> Option<usize> {
+        let kind = hpa.root.str_at(&["spec", "scaleTargetRef", "kind"])?;
+        let name = hpa.root.str_at(&["spec", "scaleTargetRef", "name"])?;
+        self.workloads
+            .get(&key(hpa.namespace(), kind, name))
+            .copied()
+    }
+
+    /// The HPA scaling a workload.
+    pub(crate) fn hpa_of<'a>(
+        &self,
+        docs: &'a [Document],
+        workload: &Document,
+    ) -> Option<&'a Document> {
+        let k = key(workload.namespace(), workload.kind(), workload.name());
+        self.hpas.get(&k).map(|&i| &docs[i])
+    }
+
+    /// The least number of pods a workload runs: its HPA's floor, else `spec.replicas`.
+    pub(crate) fn replica_floor(&self, docs: &[Document], workload: &Document) -> i64 {
+        match self.hpa_of(docs, workload) {
+            Some(hpa) => hpa
+                .root
+                .path(&["spec", "minReplicas"])
+                .and_then(Node::as_i64)
+                .unwrap_or(1),
+            None => workload
+                .root
+                .path(&["spec", "replicas"])
+                .and_then(Node::as_i64)
+                .unwrap_or(1),
+        }
+    }
+
+    /// The PodDisruptionBudgets in a namespace.
+    pub(crate) fn budgets<'a>(
+        &'a self,
+        docs: &'a [Document],
+        namespace: &str,
+    ) -> impl Iterator<Item = &'a Document> {
+        self.budgets
+            .get(namespace)
+            .into_iter()
+            .flatten()
+            .map(|&i| &docs[i])
+    }
+
+    /// The PodDisruptionBudget covering a workload's pods.
+    pub(crate) fn budget_of<'a>(
+        &'a self,
+        docs: &'a [Document],
+        workload: &Document,
+    ) -> Option<&'a Document> {
+        let labels = Workload::of(workload)?.template_labels();
+        self.budgets(docs, workload.namespace()).find(|d| {
             crate::doc::views::Pdb::of(d)
                 .and_then(|b| b.selector())
                 .is_some_and(|s| s.matches(&labels))
         })
+    }
 }
 
 /// A note when a PodDisruptionBudget lets none of `replicas` pods be evicted (percentages

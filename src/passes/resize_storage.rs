@@ -10,7 +10,7 @@ use crate::doc::quantity::Quantity;
 use crate::doc::views::Workload;
 use crate::doc::{Document, Node, Value};
 use crate::policy::{Policy, StorageAction, StorageRule, Subject};
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 pub struct ResizeStorage;
 
@@ -36,13 +36,22 @@ impl Pass for ResizeStorage {
         let mut log = log.pass(self.name());
         let mut handled: HashSet<(String, String)> = HashSet::new();
         let mut emptied: Vec<(String, String)> = Vec::new();
+        // Looked up once per mounted claim: a scan each time is quadratic in a large tree.
+        // Documents are only removed at the end, so the positions hold until then.
+        let mut pvcs: HashMap<(String, String), usize> = HashMap::new();
+        for (i, d) in docs.iter().enumerate() {
+            if d.kind() == "PersistentVolumeClaim" {
+                let key = (d.namespace().to_string(), d.name().to_string());
+                pvcs.entry(key).or_insert(i);
+            }
+        }
         for w in 0..docs.len() {
             let claims = claims(&docs[w]);
             // Templates are removed by index, so the last goes first.
             for c in claims.iter().rev() {
                 let ns = docs[w].namespace().to_string();
                 let pvc = (!c.template)
-                    .then(|| find_pvc(docs, &ns, &c.claim))
+                    .then(|| pvcs.get(&(ns.clone(), c.claim.clone())).copied())
                     .flatten();
                 let rule = {
                     let mut subject = workload_subject(&docs[w]);
@@ -118,21 +127,34 @@ impl Pass for ResizeStorage {
                 )),
             }
         }
-        for (ns, claim) in emptied {
-            let still_used = docs.iter().any(|d| {
-                d.namespace() == ns && claims(d).iter().any(|c| !c.template && c.claim == claim)
-            });
-            if still_used {
+        if emptied.is_empty() {
+            return;
+        }
+        let mut mounted: HashSet<(String, String)> = HashSet::new();
+        for d in docs.iter() {
+            for c in claims(d).into_iter().filter(|c| !c.template) {
+                mounted.insert((d.namespace().to_string(), c.claim));
+            }
+        }
+        let mut orphans = BTreeSet::new();
+        for key in emptied {
+            if mounted.contains(&key) {
                 continue;
             }
-            if let Some(p) = find_pvc(docs, &ns, &claim) {
+            if let Some(&p) = pvcs.get(&key)
+                && orphans.insert(p)
+            {
                 log.removed(
                     &docs[p],
                     "nothing in these files mounts it any more: its volume became an emptyDir",
                 );
-                docs.remove(p);
             }
         }
+        let mut i = 0;
+        docs.retain(|_| {
+            i += 1;
+            !orphans.contains(&(i - 1))
+        });
     }
 }
 
@@ -162,12 +184,6 @@ fn claims(doc: &Document) -> Vec<Claim> {
         }
     }
     out
-}
-
-fn find_pvc(docs: &[Document], ns: &str, name: &str) -> Option<usize> {
-    docs.iter().position(|d| {
-        d.kind() == "PersistentVolumeClaim" && d.namespace() == ns && d.name() == name
-    })
 }
 
 fn pvc_subject(doc: &Document) -> Subject<'_> {

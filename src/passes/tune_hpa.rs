@@ -5,8 +5,7 @@
 //! the workload's own `spec.replicas`, which fights the autoscaler on every apply, goes.
 
 use super::{
-    ChangeLog, Pass, PassLog, blocking_note, budget_of, display, hpa_target, int, map, seq,
-    workload_subject,
+    ChangeLog, Index, Pass, PassLog, blocking_note, display, int, map, seq, workload_subject,
 };
 use crate::doc::{Document, Node, Value};
 use crate::policy::{HpaRule, Policy, ScalingRules, Subject};
@@ -23,11 +22,12 @@ impl Pass for TuneHpa {
             return;
         }
         let mut log = log.pass(self.name());
+        let index = Index::new(docs);
         for h in 0..docs.len() {
             if docs[h].kind() != "HorizontalPodAutoscaler" {
                 continue;
             }
-            let target = hpa_target(docs, &docs[h]);
+            let target = index.hpa_target(&docs[h]);
             let rule = {
                 let hpa = &docs[h];
                 let subject = match target {
@@ -60,8 +60,9 @@ impl Pass for TuneHpa {
             }
             let hpa_name = docs[h].name().to_string();
             if let (Some(min), Some(t)) = (rule.min_replicas, target)
-                && let Some(note) =
-                    budget_of(docs, &docs[t]).and_then(|b| blocking_note(b, &docs[t], min))
+                && let Some(note) = index
+                    .budget_of(docs, &docs[t])
+                    .and_then(|b| blocking_note(b, &docs[t], min))
             {
                 log.note(note);
             }

@@ -4,8 +4,8 @@
 //! anti-affinity on `kubernetes.io/hostname` when they have none.
 
 use super::{
-    ChangeLog, Pass, PassLog, blocking_note, budget_of, display, int, map, pod_spec_pointer,
-    replica_floor, seq, workload_subject,
+    ChangeLog, Index, Pass, PassLog, blocking_note, display, int, map, pod_spec_pointer, seq,
+    workload_subject,
 };
 use crate::doc::views::{IntOrPercent, Workload, WorkloadKind};
 use crate::doc::{Document, Node};
@@ -22,6 +22,7 @@ impl Pass for ZeroDowntimeRollout {
         let Some(p) = &policy.rollout else { return };
         let mut log = log.pass(self.name());
         let mut budgets = Vec::new();
+        let index = Index::new(docs);
         for i in 0..docs.len() {
             let kind = Workload::of(&docs[i]).map(|w| w.kind());
             if !matches!(
@@ -31,7 +32,7 @@ impl Pass for ZeroDowntimeRollout {
             {
                 continue;
             }
-            let replicas = replica_floor(docs, &docs[i]);
+            let replicas = index.replica_floor(docs, &docs[i]);
             if kind == Some(WorkloadKind::Deployment) {
                 strategy(&mut docs[i], p, &mut log);
             }
@@ -39,24 +40,35 @@ impl Pass for ZeroDowntimeRollout {
                 continue;
             }
             if let Some(pdb) = &p.pdb
-                && let Some(new) = budget(docs, &docs[i], pdb, replicas, &mut log)
+                && let Some(new) = budget(docs, &index, &docs[i], pdb, replicas, &mut log)
             {
-                budgets.push((i, new));
+                budgets.push((i, new, replicas));
             }
             if p.anti_affinity {
                 anti_affinity(&mut docs[i], replicas, p, &mut log);
             }
         }
-        for (i, doc) in budgets.into_iter().rev() {
+        if budgets.is_empty() {
+            return;
+        }
+        for (i, doc, replicas) in budgets.iter().rev() {
             let why = format!(
-                "{} runs {}+ pods and no PodDisruptionBudget covers them: one node drain could evict them all at once (rollout policy at {})",
-                display(&docs[i].id()),
-                replica_floor(docs, &docs[i]),
+                "{} runs {replicas}+ pods and no PodDisruptionBudget covers them: one node drain could evict them all at once (rollout policy at {})",
+                display(&docs[*i].id()),
                 p.at
             );
-            log.added(&doc, &why);
-            docs.insert(i + 1, doc);
+            log.added(doc, &why);
         }
+        // Each budget right after its workload, in one pass rather than an insert each.
+        let mut adds = budgets.into_iter().peekable();
+        let mut out = Vec::with_capacity(docs.len() + adds.len());
+        for (i, d) in std::mem::take(docs).into_iter().enumerate() {
+            out.push(d);
+            while let Some((_, new, _)) = adds.next_if(|(j, ..)| *j == i) {
+                out.push(new);
+            }
+        }
+        *docs = out;
     }
 }
 
@@ -127,13 +139,14 @@ fn allowed(pdb: &PdbPolicy, replicas: i64) -> i64 {
 /// A new PodDisruptionBudget for the workload, unless one already covers its pods.
 fn budget(
     docs: &[Document],
+    index: &Index,
     doc: &Document,
     pdb: &PdbPolicy,
     replicas: i64,
     log: &mut PassLog,
 ) -> Option<Document> {
     let who = display(&doc.id());
-    if let Some(existing) = budget_of(docs, doc) {
+    if let Some(existing) = index.budget_of(docs, doc) {
         if let Some(note) = blocking_note(existing, doc, replicas) {
             log.note(note);
         }
@@ -144,11 +157,7 @@ fn budget(
         return None;
     }
     let selector = doc.root.path(&["spec", "selector"])?.clone();
-    let taken = |n: &str| {
-        docs.iter().any(|d| {
-            d.kind() == "PodDisruptionBudget" && d.namespace() == doc.namespace() && d.name() == n
-        })
-    };
+    let taken = |n: &str| index.budgets(docs, doc.namespace()).any(|d| d.name() == n);
     let name = [doc.name().to_string(), format!("{}-pdb", doc.name())]
         .into_iter()
         .find(|n| !taken(n))?;
