@@ -176,9 +176,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = crate::commands::cost::Format::Human)]
         format: crate::commands::cost::Format,
     },
-    /// Apply a policy to plain manifests: resources, autoscalers, storage, probes, rollouts, security, images.
+    /// Apply a policy to manifests or a kustomize root: resources, autoscalers, storage, probes, rollouts, security, images.
     #[command(
-        after_help = "Examples:\n  kfold policy init > policy.yaml\n  kfold optimize deploy/ --policy policy.yaml             every change with its reason, and a diff per file\n  kfold optimize deploy/ --policy policy.yaml --write     rewrite the changed files (canonical YAML, comments not kept)\n  kfold build overlays/prod | kfold optimize - --policy policy.yaml --write > prod.yaml"
+        after_help = "Examples:\n  kfold policy init > policy.yaml\n  kfold optimize deploy/ --policy policy.yaml             every change with its reason, and a diff per file\n  kfold optimize deploy/ --policy policy.yaml --write     rewrite the changed files (canonical YAML, comments not kept)\n  kfold optimize overlays/prod --policy policy.yaml --write   the changes as patches in that overlay, proven by building it\n  kfold build overlays/prod | kfold optimize - --policy policy.yaml --write > prod.yaml"
     )]
     Optimize {
         /// Files, folders of plain manifests, or - for stdin.
@@ -194,6 +194,10 @@ pub enum Command {
         /// with -, print the optimized stream to stdout and the changes to stderr.
         #[arg(long)]
         write: bool,
+        /// For a kustomize root: `overlay` (the default) writes the changes as patches in
+        /// that root, `base` into the files the resources come from.
+        #[arg(long, value_enum, value_name = "WHERE")]
+        into: Option<crate::commands::optimize::Into>,
     },
     /// Compare two trees resource by resource: formatting, key order and comments never count.
     #[command(
@@ -418,12 +422,14 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> i32 {
             policy,
             dry_run: _,
             write,
+            into,
         } => commands::optimize::run(
             &settings,
             commands::optimize::Args {
                 paths: &paths,
                 policy: &policy,
                 write,
+                into,
             },
         ),
         Command::Diff {

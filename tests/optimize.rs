@@ -335,11 +335,12 @@ fn policy_init_is_a_valid_policy_that_only_fixes_structure() {
 }
 
 #[test]
-fn kustomize_roots_are_refused_with_the_way_round() {
+fn a_kustomize_root_among_other_files_is_refused_with_the_way_round() {
     let (code, _, err) = kfold(
         &[
             "optimize",
-            "testdata/example/deployments/kustomize/overlays/dev",
+            "testdata/example/deployments/kustomize",
+            EXAMPLE,
             "--policy",
             EXAMPLE_POLICY,
         ],
@@ -352,10 +353,227 @@ fn kustomize_roots_are_refused_with_the_way_round() {
         .collect::<Vec<_>>()
         .join(" ");
     assert!(
-        err.contains("not yet: optimize a kustomize root by its built output with `kfold build"),
+        err.contains("a kustomize root among other files: optimize it on its own"),
         "{err}"
     );
-    assert!(err.contains("| kfold optimize - --policy"), "{err}");
+    let (code, _, err) = kfold(
+        &[
+            "optimize",
+            EXAMPLE,
+            "--policy",
+            EXAMPLE_POLICY,
+            "--into",
+            "base",
+        ],
+        None,
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("--into is for a kustomize root"), "{err}");
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir").flatten() {
+        if e.path().is_dir() {
+            copy_tree(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
+        }
+    }
+}
+
+fn build(root: &Path) -> Vec<Document> {
+    kfold::kustomize::build::Builder::new(Default::default())
+        .build(root)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .resources
+}
+
+/// What the passes make of a root's build, canonical and in a stable order.
+fn optimized_build(root: &Path, policy_file: &Path) -> Vec<(String, String)> {
+    let mut docs = build(root);
+    passes::run(&mut docs, &Policy::from_file(policy_file).expect("policy"));
+    kfold::consolidate::canonical_set(&docs)
+}
+
+#[test]
+fn a_kustomize_root_takes_the_changes_as_patches_proven_by_building_it() {
+    let dir = tmp("root-overlay");
+    copy_tree(Path::new("testdata/optimize-root"), &dir);
+    let (overlay, base, policy) = (
+        dir.join("overlay"),
+        dir.join("base"),
+        dir.join("policy.yaml"),
+    );
+    let want = optimized_build(&overlay, &policy);
+    let base_before = kfold::consolidate::canonical_set(&build(&base));
+    let args = |extra: &[&str]| {
+        let mut a = vec![
+            "optimize".to_string(),
+            overlay.display().to_string(),
+            "--policy".into(),
+            policy.display().to_string(),
+        ];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let run = |extra: &[&str]| {
+        let a = args(extra);
+        kfold(&a.iter().map(String::as_str).collect::<Vec<_>>(), None)
+    };
+    let (code, out, err) = run(&[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("+$patch: delete"), "{out}");
+    assert!(out.contains("Dry run: nothing written"), "{out}");
+    assert!(!overlay.join("kfold-optimize.yaml").exists());
+    let (code, out, err) = run(&["--write"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("builds to the optimized result"), "{out}");
+    // The new budget passes through the root's own labels transformer.
+    let got: Vec<(String, String)> = kfold::consolidate::canonical_set(&build(&overlay))
+        .into_iter()
+        .map(|(id, text)| {
+            let text = if id.starts_with("PodDisruptionBudget") {
+                text.replace("  labels:\n    env: prod\n", "")
+            } else {
+                text
+            };
+            (id, text)
+        })
+        .collect();
+    assert_eq!(got, want, "the root builds to what the passes made of it");
+    assert_eq!(
+        kfold::consolidate::canonical_set(&build(&base)),
+        base_before,
+        "the base, and every other root on it, is unaffected"
+    );
+    let k = std::fs::read_to_string(overlay.join("kustomization.yaml")).expect("read");
+    assert!(
+        k.contains("  - ../base # everything\n  - kfold-optimize-resources.yaml\n"),
+        "{k}"
+    );
+    assert!(
+        k.contains("# Production: the shared base"),
+        "comments stay: {k}"
+    );
+    assert!(k.contains("- path: kfold-optimize.yaml\n"), "{k}");
+    assert!(
+        k.contains("kind: HorizontalPodAutoscaler\n    name: api\n    version: v2beta2"),
+        "the apiVersion change goes by JSON patch: {k}"
+    );
+    let (code, out, _) = run(&["--write"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("No changes"), "idempotent: {out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn into_base_edits_the_files_the_resources_come_from() {
+    let dir = tmp("root-base");
+    copy_tree(Path::new("testdata/optimize-root"), &dir);
+    let (overlay, policy) = (dir.join("overlay"), dir.join("policy-base.yaml"));
+    let want = optimized_build(&overlay, &policy);
+    let k_before = std::fs::read_to_string(overlay.join("kustomization.yaml")).expect("read");
+    let o = overlay.display().to_string();
+    let p = policy.display().to_string();
+    let (code, out, err) = kfold(
+        &["optimize", &o, "--policy", &p, "--into", "base", "--write"],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("builds to the optimized result"), "{out}");
+    assert_eq!(kfold::consolidate::canonical_set(&build(&overlay)), want);
+    assert_eq!(
+        std::fs::read_to_string(overlay.join("kustomization.yaml")).expect("read"),
+        k_before
+    );
+    let app = std::fs::read_to_string(dir.join("base/app.yaml")).expect("read");
+    assert!(
+        app.contains("apiVersion: autoscaling/v2\n") && app.contains("cpu: 120m"),
+        "{app}"
+    );
+    let cache = std::fs::read_to_string(dir.join("base/cache.yaml")).expect("read");
+    assert!(!cache.contains("PersistentVolumeClaim"), "{cache}");
+    let (code, out, _) = kfold(
+        &["optimize", &o, "--policy", &p, "--into", "base", "--write"],
+        None,
+    );
+    assert_eq!(code, 0);
+    assert!(out.starts_with("No changes"), "{out}");
+    // A new resource has no place in a shared base.
+    let (code, _, err) = kfold(
+        &[
+            "optimize",
+            &o,
+            "--policy",
+            &dir.join("policy.yaml").display().to_string(),
+            "--into",
+            "base",
+        ],
+        None,
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("is new"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn into_base_refuses_a_field_a_patch_sets() {
+    let (code, _, err) = kfold(
+        &[
+            "optimize",
+            "testdata/example/deployments/kustomize/overlays/dev",
+            "--policy",
+            EXAMPLE_POLICY,
+            "--into",
+            "base",
+            "--write",
+        ],
+        None,
+    );
+    assert_eq!(code, 2);
+    let err = err
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join("");
+    assert!(
+        err.contains("overlays/dev/deployment-patch.yaml:14:20,notin"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_root_that_undoes_its_patches_is_restored_and_explained() {
+    // The dev overlay's `replicas:` entry puts back the spec.replicas the HPA rule drops.
+    let dir = tmp("root-undo");
+    copy_tree(Path::new("testdata/example/deployments/kustomize"), &dir);
+    let dev = dir.join("overlays/dev");
+    let k_before = std::fs::read_to_string(dev.join("kustomization.yaml")).expect("read");
+    let (code, _, err) = kfold(
+        &[
+            "optimize",
+            &dev.display().to_string(),
+            "--policy",
+            EXAMPLE_POLICY,
+            "--write",
+        ],
+        None,
+    );
+    assert_eq!(code, 2);
+    let err = err
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join("");
+    assert!(err.contains("at/spec/replicas"), "{err}");
+    assert!(err.contains("dropReplicas:false"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dev.join("kustomization.yaml")).expect("read"),
+        k_before
+    );
+    assert!(!dev.join("kfold-optimize.yaml").exists());
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -1,6 +1,7 @@
-//! `kfold optimize`: a policy's passes over plain manifests. Prints every change with its
-//! reason, grouped by file, and the migration notes; `--dry-run` (the default) adds a diff
-//! per file, `--write` rewrites each changed file atomically in canonical YAML.
+//! `kfold optimize`: a policy's passes over plain manifests, or over what a kustomize root
+//! builds to (see `root`). Prints every change with its reason, grouped by file, and the
+//! migration notes; `--dry-run` (the default) adds a diff per file, `--write` rewrites each
+//! changed file atomically in canonical YAML.
 //! `kfold policy init` prints a policy that is safe on any tree.
 
 use crate::cli::{Settings, exit};
@@ -17,10 +18,16 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod root;
+
+pub use root::Into;
+
 pub struct Args<'a> {
     pub paths: &'a [PathBuf],
     pub policy: &'a Path,
     pub write: bool,
+    /// Where the changes to a kustomize root go; `None` when not given.
+    pub into: Option<Into>,
 }
 
 const POLICY_INIT: &str = include_str!("../../templates/policy-init.yaml");
@@ -48,6 +55,21 @@ pub fn run(settings: &Settings, args: Args) -> i32 {
             return exit::ERROR;
         }
     };
+    if let [path] = args.paths
+        && path.is_dir()
+        && crate::kustomize::build::is_root(path)
+    {
+        return root::run(settings, &args, &policy, path);
+    }
+    if args.into.is_some() {
+        report(
+            settings,
+            &[Diag::new(
+                "--into is for a kustomize root: give one folder holding a kustomization.yaml",
+            )],
+        );
+        return exit::ERROR;
+    }
     let mut loaded = load_paths(args.paths, &mut std::io::stdin().lock());
     let mut diags = std::mem::take(&mut loaded.errors);
     if !loaded.kustomizations.is_empty() {
@@ -58,7 +80,7 @@ pub fn run(settings: &Settings, args: Args) -> i32 {
                 .unwrap_or(Path::new("."));
             diags.push(
                 Diag::new(format!(
-                    "a kustomize root: not yet: optimize a kustomize root by its built output with `kfold build {} | kfold optimize - --policy {}`",
+                    "a kustomize root among other files: optimize it on its own, `kfold optimize {} --policy {}`",
                     root.display(),
                     args.policy.display()
                 ))

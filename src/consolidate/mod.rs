@@ -610,6 +610,21 @@ fn build_layout(envs: &[Env], normal: Vec<Vec<Normal>>, transforms: Vec<EnvTrans
     layout
 }
 
+/// Canonical text of resources for comparing builds: the same objects, whatever the order.
+pub fn canonical_set(docs: &[Document]) -> Vec<(String, String)> {
+    let mut set: Vec<(String, String)> = docs
+        .iter()
+        .map(|d| {
+            (
+                d.id().to_string(),
+                crate::render::render_document(d).unwrap_or_default(),
+            )
+        })
+        .collect();
+    set.sort();
+    set
+}
+
 pub fn map_of(entries: &[(&str, Node)]) -> Node {
     let mut m = Map::default();
     for (k, v) in entries {
