@@ -182,3 +182,47 @@ fn errors_exit_2_with_file_and_line() {
     assert_eq!(code, 2);
     assert!(err.contains("nowhere"), "{err}");
 }
+
+#[test]
+fn an_optimized_consolidation_of_named_environments_is_regenerated_with_its_policy() {
+    let dir = consolidated("policy");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        root.join("testdata/policy/example.yaml"),
+        dir.join("policy.yaml"),
+    )
+    .unwrap();
+    let (code, _, err) = kfold(
+        &[
+            "consolidate",
+            "--env",
+            "dev=src/kustomize/overlays/dev",
+            "--env",
+            "prod=src/kustomize/overlays/production",
+            "--out",
+            "opt",
+            "--optimize",
+            "policy.yaml",
+        ],
+        &dir,
+    );
+    assert_eq!(code, 0, "{err}");
+    let record = std::fs::read_to_string(dir.join("opt/kfold.yaml")).unwrap();
+    assert!(record.contains("  optimize: ../policy.yaml\n"), "{record}");
+    assert!(
+        record.contains("  - dev=../src/kustomize/overlays/dev\n"),
+        "{record}"
+    );
+    let (code, out, _) = kfold(&["check", "opt"], &dir);
+    assert_eq!(code, 0, "{out}");
+    // A policy change is a source change: the tree no longer is what it would give.
+    let policy = std::fs::read_to_string(dir.join("policy.yaml")).unwrap();
+    std::fs::write(
+        dir.join("policy.yaml"),
+        policy.replacen("minReplicas: 2", "minReplicas: 3", 1),
+    )
+    .unwrap();
+    let (code, out, _) = kfold(&["check", "opt"], &dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL  sources"), "{out}");
+}
