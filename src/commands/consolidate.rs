@@ -4,6 +4,7 @@
 use crate::cli::{Settings, exit};
 use crate::commands::lint::layout;
 use crate::commands::report;
+use crate::commands::staged::Staged;
 use crate::consolidate::diff::Patch;
 use crate::consolidate::record::relative_to;
 use crate::consolidate::{Env, Layout, consolidate, map_of};
@@ -511,17 +512,6 @@ fn verify(tmp: &Path, envs: &[Env]) -> Vec<Verified> {
     results
 }
 
-fn write_tree(dir: &Path, files: &[(PathBuf, String)]) -> std::io::Result<()> {
-    for (rel, text) in files {
-        let path = dir.join(rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::write(path, text)?;
-    }
-    Ok(())
-}
-
 /// What a consolidation would write, computed without touching the disk: `kfold check`
 /// regenerates a tree with it and compares.
 pub(crate) struct Plan {
@@ -637,16 +627,14 @@ pub fn run(settings: &Settings, args: Args) -> i32 {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let tmp = parent.join(format!(".kfold-consolidate-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    if let Err(e) = write_tree(&tmp, &files) {
-        report(
-            settings,
-            &[Diag::new(format!("cannot write {}: {e}", tmp.display()))],
-        );
-        return exit::ERROR;
-    }
-    let verified = verify(&tmp, &d.envs);
+    let staged = match Staged::write(args.out, "consolidate", &files) {
+        Ok(s) => s,
+        Err(d) => {
+            report(settings, &[d]);
+            return exit::ERROR;
+        }
+    };
+    let verified = verify(&staged.dir, &d.envs);
     let ok = verified
         .iter()
         .all(|v| v.kfold.is_ok() && v.kubectl.as_ref().is_none_or(Result::is_ok));
@@ -694,7 +682,6 @@ pub fn run(settings: &Settings, args: Args) -> i32 {
     }
     let _ = std::io::stdout().lock().write_all(out.as_bytes());
     if !ok {
-        let _ = std::fs::remove_dir_all(&tmp);
         let mut diags = Vec::new();
         for v in &verified {
             for r in [Some(&v.kfold), v.kubectl.as_ref()].into_iter().flatten() {
@@ -723,30 +710,11 @@ pub fn run(settings: &Settings, args: Args) -> i32 {
         "duplicates": d.duplicates,
         "skipped": d.skipped.iter().map(|(f, r)| json!({"file": f, "reason": r})).collect::<Vec<_>>(),
     });
-    if args.dry_run {
-        let _ = std::fs::remove_dir_all(&tmp);
-    } else {
-        let backup = parent.join(format!(".kfold-old-{}", std::process::id()));
-        if args.out.exists() && std::fs::rename(args.out, &backup).is_err() {
-            let _ = std::fs::remove_dir_all(&tmp);
-            report(
-                settings,
-                &[Diag::new(format!("cannot replace {}", args.out.display()))],
-            );
+    if !args.dry_run {
+        if let Err(d) = staged.commit(args.out) {
+            report(settings, &[d]);
             return exit::ERROR;
         }
-        if let Err(e) = std::fs::rename(&tmp, args.out) {
-            let _ = std::fs::rename(&backup, args.out);
-            report(
-                settings,
-                &[Diag::new(format!(
-                    "cannot write {}: {e}",
-                    args.out.display()
-                ))],
-            );
-            return exit::ERROR;
-        }
-        let _ = std::fs::remove_dir_all(&backup);
         if args.in_place
             && let Err(d) = retire_sources(&args, parent)
         {

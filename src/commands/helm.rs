@@ -3,6 +3,7 @@
 
 use crate::cli::{Settings, exit};
 use crate::commands::report;
+use crate::commands::staged::Staged;
 use crate::error::Diag;
 use crate::helm::{self, EnvProof, Proof, SIDECAR, chart};
 use std::collections::BTreeMap;
@@ -148,33 +149,6 @@ fn hand_edits(out: &Path, files: &[(PathBuf, String)]) -> Result<Vec<String>, Di
     Ok(msgs)
 }
 
-fn write_tree(dir: &Path, files: &[(PathBuf, String)]) -> std::io::Result<()> {
-    for (rel, text) in files {
-        let path = dir.join(rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::write(path, text)?;
-    }
-    Ok(())
-}
-
-/// Replaces `out` with `tmp`: the old tree moves aside first and comes back on failure.
-fn swap(tmp: &Path, out: &Path, parent: &Path) -> Result<(), Diag> {
-    let backup = parent.join(format!(".kfold-helm-old-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&backup);
-    if out.exists() {
-        std::fs::rename(out, &backup)
-            .map_err(|e| Diag::new(format!("cannot replace {}: {e}", out.display())))?;
-    }
-    if let Err(e) = std::fs::rename(tmp, out) {
-        let _ = std::fs::rename(&backup, out);
-        return Err(Diag::new(format!("cannot write {}: {e}", out.display())));
-    }
-    let _ = std::fs::remove_dir_all(&backup);
-    Ok(())
-}
-
 /// The proof as printed: a row per environment, then every difference.
 pub fn proof_report(proofs: &[EnvProof]) -> String {
     let mut out = String::from("environment          helm template vs kfold build\n");
@@ -272,20 +246,26 @@ pub fn run(settings: &Settings, args: Args) -> i32 {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let tmp = parent.join(format!(".kfold-helm-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    if let Err(e) = std::fs::create_dir_all(parent).and_then(|()| write_tree(&tmp, &files)) {
-        let _ = std::fs::remove_dir_all(&tmp);
+    if let Err(e) = std::fs::create_dir_all(parent) {
         report(
             settings,
-            &[Diag::new(format!("cannot write {}: {e}", tmp.display()))],
+            &[Diag::new(format!(
+                "cannot create {}: {e}",
+                parent.display()
+            ))],
         );
         return exit::ERROR;
     }
-    let proofs = match helm::verify_chart(&tmp, &envs) {
+    let staged = match Staged::write(args.out, "helm", &files) {
+        Ok(s) => s,
+        Err(d) => {
+            report(settings, &[d]);
+            return exit::ERROR;
+        }
+    };
+    let proofs = match helm::verify_chart(&staged.dir, &envs) {
         Ok(p) => p,
         Err(d) => {
-            let _ = std::fs::remove_dir_all(&tmp);
             report(settings, &[d]);
             return exit::ERROR;
         }
@@ -305,7 +285,6 @@ pub fn run(settings: &Settings, args: Args) -> i32 {
         .iter()
         .any(|p| matches!(p.proof, Proof::Differs(_) | Proof::Failed(_)));
     if failed {
-        let _ = std::fs::remove_dir_all(&tmp);
         let _ = std::io::stdout().lock().write_all(out.as_bytes());
         report(
             settings,
@@ -316,8 +295,7 @@ pub fn run(settings: &Settings, args: Args) -> i32 {
         );
         return exit::FINDINGS;
     }
-    if let Err(d) = swap(&tmp, args.out, parent) {
-        let _ = std::fs::remove_dir_all(&tmp);
+    if let Err(d) = staged.commit(args.out) {
         report(settings, &[d]);
         return exit::ERROR;
     }

@@ -248,32 +248,14 @@ pub fn run_lint(settings: &Settings, args: Args) -> i32 {
         findings.extend(run(&docs, RULES, &lint_settings));
     }
     let findings = merge(findings);
-    let fail_on = args
-        .fail_on
-        .or(lint_settings.fail_on)
-        .unwrap_or(Severity::Error);
-    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-    let _ = match args.format {
-        Format::Human => stdout.write_all(reporter::human(&findings, settings.color).as_bytes()),
-        Format::Json => reporter::json_to(&mut stdout, &findings, &input_errors),
-        Format::Sarif => stdout.write_all(reporter::sarif(&findings, RULES).as_bytes()),
-        Format::Github => stdout.write_all(reporter::github(&findings, &input_errors).as_bytes()),
-    };
-    let _ = stdout.flush();
-    drop(stdout);
-    let mut diags = input_errors.clone();
-    diags.extend(notes);
-    if args.format != Format::Human && args.format != Format::Sarif {
-        diags.retain(|d| d.level != crate::error::Level::Error);
-    }
-    report(settings, &diags);
-    if !input_errors.is_empty() {
-        exit::ERROR
-    } else if findings.iter().any(|f| f.severity >= fail_on) {
-        exit::FINDINGS
-    } else {
-        exit::OK
-    }
+    finish(
+        settings,
+        &args,
+        &lint_settings,
+        &findings,
+        input_errors,
+        notes,
+    )
 }
 
 /// Applies fixes until none applies any more (a fix can enable another), then rewrites the
@@ -517,26 +499,47 @@ pub fn run_chart_lint(settings: &Settings, args: Args, values: &[PathBuf]) -> i3
             }
         }
     }
+    finish(
+        settings,
+        &args,
+        &lint_settings,
+        &findings,
+        input_errors,
+        notes,
+    )
+}
+
+/// Prints the findings in the asked format, the diagnostics on stderr (input errors also
+/// inside the machine-readable formats, not twice), and returns the exit code.
+fn finish(
+    settings: &Settings,
+    args: &Args,
+    lint_settings: &LintSettings,
+    findings: &[Finding],
+    input_errors: Vec<Diag>,
+    notes: Vec<Diag>,
+) -> i32 {
     let fail_on = args
         .fail_on
         .or(lint_settings.fail_on)
         .unwrap_or(Severity::Error);
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let _ = match args.format {
-        Format::Human => stdout.write_all(reporter::human(&findings, settings.color).as_bytes()),
-        Format::Json => reporter::json_to(&mut stdout, &findings, &input_errors),
-        Format::Sarif => stdout.write_all(reporter::sarif(&findings, RULES).as_bytes()),
-        Format::Github => stdout.write_all(reporter::github(&findings, &input_errors).as_bytes()),
+        Format::Human => stdout.write_all(reporter::human(findings, settings.color).as_bytes()),
+        Format::Json => reporter::json_to(&mut stdout, findings, &input_errors),
+        Format::Sarif => stdout.write_all(reporter::sarif(findings, RULES).as_bytes()),
+        Format::Github => stdout.write_all(reporter::github(findings, &input_errors).as_bytes()),
     };
     let _ = stdout.flush();
     drop(stdout);
-    let mut diags = input_errors.clone();
+    let failed_input = !input_errors.is_empty();
+    let mut diags = input_errors;
     diags.extend(notes);
     if args.format != Format::Human && args.format != Format::Sarif {
         diags.retain(|d| d.level != crate::error::Level::Error);
     }
     report(settings, &diags);
-    if !input_errors.is_empty() {
+    if failed_input {
         exit::ERROR
     } else if findings.iter().any(|f| f.severity >= fail_on) {
         exit::FINDINGS

@@ -10,6 +10,7 @@ pub mod helm;
 pub mod lint;
 pub mod optimize;
 pub mod render;
+pub mod staged;
 
 use crate::cli::Settings;
 use crate::error::{Diag, Level, format_diag};

@@ -356,20 +356,7 @@ pub(crate) fn write_files(
             let fail = |e: std::io::Error| {
                 Diag::new(format!("cannot write: {e}")).in_file(path.display().to_string())
             };
-            let name = path
-                .file_name()
-                .map_or("out".into(), |n| n.to_string_lossy().into_owned());
-            let tmp = path.with_file_name(format!(".{name}.kfold-{}", std::process::id()));
-            let attempt = std::fs::write(&tmp, text)
-                .and_then(|()| match std::fs::metadata(path) {
-                    Ok(meta) => std::fs::set_permissions(&tmp, meta.permissions()),
-                    Err(_) => Ok(()),
-                })
-                .and_then(|()| std::fs::rename(&tmp, path));
-            if attempt.is_err() {
-                let _ = std::fs::remove_file(&tmp);
-            }
-            attempt.map_err(fail)
+            crate::commands::staged::write_file(path, &text).map_err(fail)
         });
         match result {
             Ok(()) => written += 1,

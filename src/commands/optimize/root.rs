@@ -841,7 +841,7 @@ fn base_edits(
 /// already written are put back.
 fn write_all(edits: &[FileEdit]) -> Result<(), Diag> {
     for (i, e) in edits.iter().enumerate() {
-        if let Err(err) = write_one(&e.path, &e.new) {
+        if let Err(err) = crate::commands::staged::write_file(&e.path, &e.new) {
             let _ = restore(&edits[..i]);
             return Err(
                 Diag::new(format!("cannot write: {err}")).in_file(e.path.display().to_string())
@@ -851,28 +851,11 @@ fn write_all(edits: &[FileEdit]) -> Result<(), Diag> {
     Ok(())
 }
 
-fn write_one(path: &Path, text: &str) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .map_or("out".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = path.with_file_name(format!(".{name}.kfold-{}", std::process::id()));
-    let attempt = std::fs::write(&tmp, text)
-        .and_then(|()| match std::fs::metadata(path) {
-            Ok(meta) => std::fs::set_permissions(&tmp, meta.permissions()),
-            Err(_) => Ok(()),
-        })
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if attempt.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    attempt
-}
-
 /// Puts the files back as they were (removing the new ones).
 fn restore(edits: &[FileEdit]) -> Result<(), Diag> {
     for e in edits {
         let done = match &e.old {
-            Some(old) => write_one(&e.path, old),
+            Some(old) => crate::commands::staged::write_file(&e.path, old),
             None => std::fs::remove_file(&e.path),
         };
         if let Err(err) = done {
