@@ -126,8 +126,10 @@ fn default_policy() -> Policy {
     Policy::parse(&source).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn example_policy() -> Policy {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/policy/example.yaml");
+fn policy(name: &str) -> Policy {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/policy")
+        .join(name);
     Policy::from_file(&path).unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -178,13 +180,18 @@ fn passes_on_the_corpus_record_every_edit_keep_every_resource_and_are_idempotent
         return;
     };
     assert!(files.len() >= 70, "{} renders", files.len());
-    let (default, example) = (default_policy(), example_policy());
+    let (default, full) = (default_policy(), policy("full.yaml"));
+    let mut edits = 0;
     for f in &files {
         let docs = load(f);
         let name = f.display().to_string();
-        let _ = check_properties(&name, &docs, &default, true);
-        let _ = check_properties(&name, &docs, &example, false);
+        edits += check_properties(&name, &docs, &default, true);
+        edits += check_properties(&name, &docs, &full, false);
     }
+    assert!(
+        edits >= 1000,
+        "the policies edit the corpus: {edits} edits checked"
+    );
 }
 
 #[test]
@@ -192,10 +199,11 @@ fn passes_on_the_example_record_every_edit() {
     let dir =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/example/deployments/kubernetes/base");
     let docs = load(&dir);
-    let edits = check_properties("example", &docs, &example_policy(), false);
+    let edits = check_properties("example", &docs, &policy("example.yaml"), false);
     assert!(
         edits >= 10,
         "the example policy edits the example: {edits} edits checked"
     );
     check_properties("example", &docs, &default_policy(), true);
+    check_properties("example", &docs, &policy("full.yaml"), false);
 }
