@@ -258,7 +258,7 @@ impl Estimate {
                 None => {
                     self.errors.push(
                         Diag::new("`replicas` must be a whole number, 0 or more")
-                            .at_doc(doc, &f.pointer),
+                            .at_doc(doc, &f.pointer()),
                     );
                     1
                 }
@@ -359,11 +359,11 @@ impl Estimate {
             Ok(q) if q.signum() >= 0 => Some(q),
             Ok(_) => {
                 self.errors
-                    .push(Diag::new("a request may not be negative").at_doc(doc, &f.pointer));
+                    .push(Diag::new("a request may not be negative").at_doc(doc, &f.pointer()));
                 None
             }
             Err(e) => {
-                self.errors.push(Diag::new(e).at_doc(doc, &f.pointer));
+                self.errors.push(Diag::new(e).at_doc(doc, &f.pointer()));
                 None
             }
         }

@@ -61,7 +61,7 @@ impl Diag {
     /// At a position in `source`, or in the file the position itself names.
     pub fn at(mut self, source: &Arc<Source>, pos: Pos) -> Diag {
         let source = crate::doc::source_by_id(pos.file).unwrap_or_else(|| source.clone());
-        self.file = Some(source.name());
+        self.file = Some(source.name().to_string());
         self.source = Some(source);
         self.pos = pos;
         self
@@ -128,7 +128,7 @@ impl SourceCode for NamedText {
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
         let inner = self.0.text.read_span(span, before, after)?;
         Ok(Box::new(MietteSpanContents::new_named(
-            self.0.name(),
+            self.0.name().to_string(),
             inner.data(),
             *inner.span(),
             inner.line(),

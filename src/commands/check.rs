@@ -399,7 +399,7 @@ fn check_lint(record: &Record, builds: &[(String, Result<Vec<Document>, Diag>)])
             if f.severity < threshold {
                 continue;
             }
-            let key = (f.rule.name, f.file(), f.pos.line, f.pos.col);
+            let key = (f.rule.name, f.file().to_string(), f.pos.line, f.pos.col);
             if !seen.insert(key) {
                 continue;
             }

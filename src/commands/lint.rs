@@ -12,7 +12,7 @@ use crate::lint::report::{self as reporter, Format};
 use crate::lint::{Finding, Severity, run};
 use crate::load::{Loaded, load_found_files, load_paths, parse::parse_str};
 use crate::rules::RULES;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -143,33 +143,35 @@ pub fn layout(dir: &Path) -> Layout {
     }
 }
 
-/// The same finding reached through several roots is reported once, listing the roots.
+/// The same finding reached through several roots is reported once, listing the roots;
+/// findings come out in (file, line, column, rule, pointer, message) order.
 fn merge(findings: Vec<Finding>) -> Vec<Finding> {
-    let mut seen: BTreeMap<(String, u32, u32, &'static str, String, String), Finding> =
-        BTreeMap::new();
-    for f in findings {
-        let key = (
-            f.file(),
-            f.pos.line,
-            f.pos.col,
-            f.rule.name,
-            f.pointer.clone(),
-            f.message.clone(),
-        );
-        match seen.get_mut(&key) {
-            Some(existing) => {
+    fn key(f: &Finding) -> (&str, u32, u32, &str, &str, &str) {
+        let (pos, rule) = (f.pos, f.rule.name);
+        (f.file(), pos.line, pos.col, rule, &f.pointer, &f.message)
+    }
+    // Sorting indices moves an index per step instead of a whole finding; the sort is
+    // stable, so of equal findings the first one found is kept.
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by(|&a, &b| key(&findings[a]).cmp(&key(&findings[b])));
+    let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
+    let mut merged: Vec<Finding> = Vec::with_capacity(slots.len());
+    for i in order {
+        let Some(f) = slots[i].take() else {
+            continue;
+        };
+        match merged.last_mut() {
+            Some(kept) if key(kept) == key(&f) => {
                 for r in f.roots {
-                    if !existing.roots.contains(&r) {
-                        existing.roots.push(r);
+                    if !kept.roots.contains(&r) {
+                        kept.roots.push(r);
                     }
                 }
             }
-            None => {
-                seen.insert(key, f);
-            }
+            _ => merged.push(f),
         }
     }
-    seen.into_values().collect()
+    merged
 }
 
 pub fn run_lint(settings: &Settings, args: Args) -> i32 {
@@ -245,7 +247,13 @@ pub fn run_lint(settings: &Settings, args: Args) -> i32 {
             notes.push(Diag::note(format!("{applied} fix(es) applied")));
             input_errors.extend(diags);
         }
-        findings.extend(run(&docs, RULES, &lint_settings));
+        let found = run(&docs, RULES, &lint_settings);
+        // Tens of thousands of findings: take the first batch as it is rather than copying it.
+        if findings.is_empty() {
+            findings = found;
+        } else {
+            findings.extend(found);
+        }
     }
     let findings = merge(findings);
     finish(

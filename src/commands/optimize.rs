@@ -165,7 +165,7 @@ fn changed_sources(before: &[Document], after: &[Document], log: &ChangeLog) -> 
     before
         .iter()
         .chain(after)
-        .filter(|d| names.contains(d.source.name().as_str()) && seen.insert(d.source.id))
+        .filter(|d| names.contains(d.source.name()) && seen.insert(d.source.id))
         .map(|d| d.source.clone())
         .collect()
 }
@@ -313,7 +313,7 @@ fn summary(log: &ChangeLog, rewrites: &[Rewrite], policy: &Path, diffs: bool) ->
             let (a, b) = if rw.source.path.is_relative() {
                 (format!("a/{name}"), format!("b/{name}"))
             } else {
-                (name.clone(), name.clone())
+                (name.to_string(), name.to_string())
             };
             out.push_str(
                 &diff

@@ -19,6 +19,8 @@ pub struct Source {
     pub text: String,
     /// Its number in the process-wide registry, which `Pos::file` refers to.
     pub id: u32,
+    /// How messages name it (see `name`), made once: every finding in the file names it.
+    name: String,
     /// The file's lines, kept only when it holds a `kfold:ignore` comment.
     suppressions: std::sync::OnceLock<Option<Vec<(usize, usize)>>>,
 }
@@ -37,9 +39,16 @@ pub fn source_by_id(id: u32) -> Option<Arc<Source>> {
 
 impl Source {
     pub fn new(path: impl Into<PathBuf>, text: String) -> Arc<Source> {
+        let path: PathBuf = path.into();
+        let name = if path.as_os_str() == "-" {
+            "<stdin>".to_string()
+        } else {
+            path.display().to_string()
+        };
         let mut sources = SOURCES.write().unwrap_or_else(|e| e.into_inner());
         let source = Arc::new(Source {
-            path: path.into(),
+            path,
+            name,
             text,
             id: u32::try_from(sources.len() + 1).unwrap_or(0),
             suppressions: std::sync::OnceLock::new(),
@@ -82,12 +91,9 @@ impl Source {
         crate::load::parse::parse_stream_in(&self.text, self.id)
     }
 
-    pub fn name(&self) -> String {
-        if self.path.as_os_str() == "-" {
-            "<stdin>".to_string()
-        } else {
-            self.path.display().to_string()
-        }
+    /// The path as messages print it; `<stdin>` for `-`.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// Byte offset of a position, for diagnostics that underline source text.
@@ -200,10 +206,18 @@ impl Document {
         let Ok(tokens) = pointer::parse(pointer) else {
             return self.root.pos;
         };
-        (0..=tokens.len())
-            .rev()
-            .find_map(|n| pointer::get(&self.root, &tokens[..n]).filter(|n| n.pos.is_known()))
-            .map_or(self.root.pos, |n| n.pos)
+        let mut node = &self.root;
+        let mut pos = node.pos;
+        for token in &tokens {
+            let Some(next) = pointer::get(node, std::slice::from_ref(token)) else {
+                break;
+            };
+            node = next;
+            if node.pos.is_known() {
+                pos = node.pos;
+            }
+        }
+        pos
     }
 
     /// `file:line:col` of a pointer, for messages: the file that set the value, which for
@@ -214,7 +228,7 @@ impl Document {
         if pos.is_known() {
             format!("{}:{}", source.name(), pos)
         } else {
-            source.name()
+            source.name().to_string()
         }
     }
 

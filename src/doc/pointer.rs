@@ -28,10 +28,14 @@ pub fn parse(pointer: &str) -> Result<Vec<String>, PatchError> {
     let Some(rest) = pointer.strip_prefix('/') else {
         return Err(PatchError::BadPointer(pointer.to_string()));
     };
-    Ok(rest
-        .split('/')
-        .map(|t| t.replace("~1", "/").replace("~0", "~"))
-        .collect())
+    let unescape = |t: &str| {
+        if t.contains('~') {
+            t.replace("~1", "/").replace("~0", "~")
+        } else {
+            t.to_string()
+        }
+    };
+    Ok(rest.split('/').map(unescape).collect())
 }
 
 pub fn join(tokens: &[impl AsRef<str>]) -> String {

@@ -279,6 +279,10 @@ impl Map {
         if let Some(e) = self.entries.iter_mut().find(|e| e.key == key) {
             return Some(std::mem::replace(&mut e.value, value));
         }
+        // Edits (fixes above all) make many one-key mappings: room for one, not four.
+        if self.entries.is_empty() {
+            self.entries.reserve_exact(1);
+        }
         self.entries.push(Entry {
             key,
             key_pos: Pos::NONE,

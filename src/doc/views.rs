@@ -1,4 +1,4 @@
-//! Typed, read-only views over documents. A view borrows a node and knows the JSON pointer
+//! Typed, read-only views over documents. A view borrows a node (and can tell the JSON pointer
 //! it sits at, finds fields where Kubernetes puts them, and answers `None` (or nothing) for
 //! anything shaped otherwise: lint rules must see exactly what was written, so nothing here
 //! deserializes into structs that would drop, default or reject fields.
@@ -14,11 +14,12 @@ use super::Document;
 use super::pointer::escape_into;
 use super::value::{Node, Pos, Value};
 
-/// A node together with the JSON pointer it was found at.
-#[derive(Clone, Debug, PartialEq)]
+/// A node together with the document root it was found under. Its JSON pointer is worked
+/// out only when asked for (a finding is reported), not while rules walk the tree.
+#[derive(Clone, Copy)]
 pub struct Field<'a> {
     pub node: &'a Node,
-    pub pointer: String,
+    root: &'a Node,
 }
 
 /// A scalar's text for places Kubernetes compares textually (labels, selector values):
@@ -31,20 +32,61 @@ fn scalar_text(node: &Node) -> Option<&str> {
     }
 }
 
+/// Appends the pointer of `target` below `from` (found by address) to `out`.
+fn locate(from: &Node, target: &Node, out: &mut String) -> bool {
+    if std::ptr::eq(from, target) {
+        return true;
+    }
+    let len = out.len();
+    match &from.value {
+        Value::Map(m) => m.entries.iter().any(|e| {
+            out.truncate(len);
+            out.push('/');
+            escape_into(&e.key, out);
+            locate(&e.value, target, out)
+        }),
+        Value::Seq(items) => items.iter().enumerate().any(|(i, n)| {
+            use std::fmt::Write;
+            out.truncate(len);
+            let _ = write!(out, "/{i}");
+            locate(n, target, out)
+        }),
+        _ => false,
+    }
+}
+
+impl PartialEq for Field<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.node == other.node && self.pointer() == other.pointer()
+    }
+}
+
+impl std::fmt::Debug for Field<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Field")
+            .field("node", self.node)
+            .field("pointer", &self.pointer())
+            .finish()
+    }
+}
+
 impl<'a> Field<'a> {
-    pub fn new(node: &'a Node, pointer: impl Into<String>) -> Self {
+    pub fn root(node: &'a Node) -> Self {
+        Field { node, root: node }
+    }
+
+    fn child(&self, node: &'a Node) -> Self {
         Field {
             node,
-            pointer: pointer.into(),
+            root: self.root,
         }
     }
 
-    pub fn root(node: &'a Node) -> Self {
-        Field::new(node, "")
-    }
-
-    pub fn pointer(&self) -> &str {
-        &self.pointer
+    pub fn pointer(&self) -> String {
+        let mut p = String::new();
+        let found = locate(self.root, self.node, &mut p);
+        debug_assert!(found, "a field's node lies under its root");
+        p
     }
 
     pub fn pos(&self) -> Pos {
@@ -54,7 +96,7 @@ impl<'a> Field<'a> {
     /// Pointer of a descendant whether or not it exists: a finding about a missing field
     /// reports it, and `Document::pos` falls back to the nearest existing ancestor.
     pub fn pointer_to(&self, path: &[&str]) -> String {
-        let mut p = self.pointer.clone();
+        let mut p = self.pointer();
         for key in path {
             p.push('/');
             escape_into(key, &mut p);
@@ -67,18 +109,13 @@ impl<'a> Field<'a> {
     }
 
     pub fn at(&self, path: &[&str]) -> Option<Field<'a>> {
-        Some(Field::new(self.node.path(path)?, self.pointer_to(path)))
+        Some(self.child(self.node.path(path)?))
     }
 
     /// Items of a sequence; nothing for any other node.
     pub fn items(&self) -> Vec<Field<'a>> {
         let items = self.node.as_seq().unwrap_or_default();
-        let base = &self.pointer;
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, n)| Field::new(n, format!("{base}/{i}")))
-            .collect()
+        items.iter().map(|n| self.child(n)).collect()
     }
 
     /// Entries of a mapping in source order; nothing for any other node.
@@ -88,12 +125,7 @@ impl<'a> Field<'a> {
         };
         map.entries
             .iter()
-            .map(|e| {
-                (
-                    e.key.as_str(),
-                    Field::new(&e.value, self.pointer_to(&[&e.key])),
-                )
-            })
+            .map(|e| (e.key.as_str(), self.child(&e.value)))
             .collect()
     }
 
@@ -733,7 +765,7 @@ impl<'a> Container<'a> {
 
     /// Which list the container came from, read off its pointer (`.../initContainers/0`).
     pub fn role(&self) -> ContainerRole {
-        match self.pointer.rsplit('/').nth(1) {
+        match self.pointer().rsplit('/').nth(1) {
             Some("initContainers") => ContainerRole::Init,
             Some("ephemeralContainers") => ContainerRole::Ephemeral,
             _ => ContainerRole::Regular,
@@ -1477,11 +1509,11 @@ spec:
         let res = c.resources().unwrap();
         let cpu = res.requests().unwrap().cpu().unwrap();
         assert_eq!(
-            cpu.pointer,
+            cpu.pointer(),
             "/spec/template/spec/containers/0/resources/requests/cpu"
         );
         assert_eq!(cpu.text(), Some("100m"));
-        assert_eq!(d.pos(&cpu.pointer), cpu.pos());
+        assert_eq!(d.pos(&cpu.pointer()), cpu.pos());
         assert_eq!(cpu.pos(), Pos::new(80, 18));
         let limits = res.limits().unwrap();
         assert!(limits.cpu().is_none());
@@ -1602,7 +1634,7 @@ spec:
         assert_eq!(vct.storage_class_name(), Some("fast"));
         let storage = vct.storage_request().unwrap();
         assert_eq!(
-            (storage.text(), storage.pointer()),
+            (storage.text(), storage.pointer().as_str()),
             (
                 Some("10Gi"),
                 "/spec/volumeClaimTemplates/0/spec/resources/requests/storage"
@@ -1987,7 +2019,10 @@ spec:
         assert_eq!(m[0].field.pointer(), "/spec/metrics/0");
         assert_eq!((m[1].kind, m[1].name), ("Pods", Some("rps")));
         assert_eq!(
-            m[1].target_average_value.as_ref().map(|f| f.pointer()),
+            m[1].target_average_value
+                .as_ref()
+                .map(Field::pointer)
+                .as_deref(),
             Some("/spec/metrics/1/pods/targetAverageValue")
         );
         assert_eq!((m[2].kind, m[2].name), ("External", Some("queue")));
@@ -2016,7 +2051,10 @@ spec:
         );
         assert_eq!((m[3].name, m[3].target_utilization), (Some("rps"), None));
         assert_eq!(
-            m[3].target_average_value.as_ref().map(|f| f.pointer()),
+            m[3].target_average_value
+                .as_ref()
+                .map(Field::pointer)
+                .as_deref(),
             Some("/spec/metrics/3/pods/target/averageValue")
         );
     }
@@ -2131,7 +2169,7 @@ spec:
             (Some(80), Some(IntOrString::Str("http")), Some(30080))
         );
         assert_eq!(
-            (ports[1].target_port(), ports[1].pointer()),
+            (ports[1].target_port(), ports[1].pointer().as_str()),
             (Some(IntOrString::Int(8443)), "/spec/ports/1")
         );
         assert!(Service::of(&doc("kind: Deployment\n")).is_none());
@@ -2306,7 +2344,7 @@ spec:
             (Some("ServiceAccount"), Some("deployer"), Some("ci"))
         );
         assert_eq!(
-            (subjects[1].namespace(), subjects[1].pointer()),
+            (subjects[1].namespace(), subjects[1].pointer().as_str()),
             (None, "/subjects/1")
         );
     }

@@ -89,7 +89,7 @@ impl LintSettings {
 
     pub fn excluded(&self, doc: &Document) -> bool {
         let path = doc.source.name();
-        self.excludes.iter().any(|g| glob_match(g, &path))
+        self.excludes.iter().any(|g| glob_match(g, path))
     }
 
     pub fn ignored_object(&self, rule: &Rule, doc: &Document) -> bool {

@@ -9,7 +9,7 @@ use crate::doc::{Document, Pos, Source, source_by_id};
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -234,10 +234,13 @@ impl Finding {
         self
     }
 
-    pub fn file(&self) -> String {
+    pub fn file(&self) -> &str {
         self.source.name()
     }
 }
+
+/// One `Ctx::memo` value, filled by the first check that asks for it.
+type MemoCell = OnceLock<Arc<dyn Any + Send + Sync>>;
 
 /// The whole tree, for rules that relate objects to each other.
 pub struct Ctx<'a> {
@@ -247,7 +250,7 @@ pub struct Ctx<'a> {
     pub complete: bool,
     pub settings: &'a config::LintSettings,
     /// Values derived from the whole tree, built once per run (see `memo`).
-    memo: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+    memo: Mutex<HashMap<TypeId, Arc<MemoCell>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -264,20 +267,17 @@ impl<'a> Ctx<'a> {
     /// check that asks and shared by the others, so that cross-object rules stay linear in
     /// the size of the tree. One value per type: give each index its own type.
     pub fn memo<T: Any + Send + Sync>(&self, build: impl FnOnce(&Ctx<'a>) -> T) -> Arc<T> {
-        let key = TypeId::of::<T>();
-        let cached = self
+        let cell = self
             .memo
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-            .cloned();
-        // Built outside the lock: checks on other threads may build it too; the first wins.
-        let value = cached.unwrap_or_else(|| {
-            let built: Arc<dyn Any + Send + Sync> = Arc::new(build(self));
-            let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
-            memo.entry(key).or_insert(built).clone()
-        });
-        value
+            .entry(TypeId::of::<T>())
+            .or_default()
+            .clone();
+        // Built outside the map's lock, so that building one index may use another; checks
+        // on other threads that want this one wait for it rather than build it again.
+        let value = cell.get_or_init(|| Arc::new(build(self)));
+        Arc::clone(value)
             .downcast()
             .unwrap_or_else(|_| unreachable!("memo values are keyed by their type"))
     }
@@ -417,9 +417,11 @@ fn ignored_by_annotation(doc: &Document, rule: &Rule) -> bool {
                 .map(str::trim)
                 .any(|n| n == "all" || n == rule.name || n == rule.code)
         });
-    let kube_linter = rule
-        .kube_linter
-        .is_some_and(|kl| annotations.contains_key(&format!("ignore-check.kube-linter.io/{kl}")));
+    let kube_linter = rule.kube_linter.is_some_and(|kl| {
+        annotations
+            .iter()
+            .any(|(k, _)| k.strip_prefix("ignore-check.kube-linter.io/") == Some(kl))
+    });
     listed || kube_linter
 }
 
@@ -544,7 +546,11 @@ pub fn run(
         }
         out
     });
-    per_doc.into_iter().flatten().collect()
+    let mut all = Vec::with_capacity(per_doc.iter().map(Vec::len).sum());
+    for found in per_doc {
+        all.extend(found);
+    }
+    all
 }
 
 /// Lints YAML text with the given rules (for rule examples, fixtures and tests).

@@ -123,7 +123,7 @@ impl PassLog<'_> {
         self.log.changes.push(Change {
             pass: self.pass,
             resource: doc.id(),
-            file: doc.source.name(),
+            file: doc.source.name().to_string(),
             pointer,
             field,
             old,

@@ -120,7 +120,7 @@ impl Usage {
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))
             || source.text.trim_start().starts_with('[');
         let mut usage = Usage {
-            file: source.name(),
+            file: source.name().to_string(),
             ..Usage::default()
         };
         if json {

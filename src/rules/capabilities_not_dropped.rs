@@ -88,8 +88,8 @@ fn check(c: &mut Check) {
         let all = Node::string("ALL");
         let (pointer, ops) = match &drop {
             Some(d) if d.node.as_seq().is_some() => {
-                let path = format!("{}/-", d.pointer);
-                (d.pointer.clone(), Some(vec![Op::Add { path, value: all }]))
+                let path = format!("{}/-", d.pointer());
+                (d.pointer(), Some(vec![Op::Add { path, value: all }]))
             }
             _ => {
                 let pointer = csc_pointer(container, &["capabilities", "drop"]);

@@ -98,7 +98,7 @@ fn check(c: &mut Check) {
             };
             if DANGEROUS.contains(&cap.as_str()) && !allowed.contains(&cap) {
                 c.report(
-                    item.pointer.clone(),
+                    item.pointer(),
                     format!(
                         "container `{}` adds the {cap} capability",
                         container_name(container)

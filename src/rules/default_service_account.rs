@@ -83,7 +83,7 @@ fn check(c: &mut Check) {
     }
     let (pointer, message) = match (named, name) {
         (Some(field), Some(_)) => (
-            field.pointer,
+            field.pointer(),
             "the pod runs as the `default` ServiceAccount",
         ),
         _ => (

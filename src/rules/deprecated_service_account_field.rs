@@ -65,7 +65,7 @@ fn check(c: &mut Check) {
     let Some(old) = spec.get("serviceAccount") else {
         return;
     };
-    let from = old.pointer.clone();
+    let from = old.pointer();
     let old_name = old.text().unwrap_or("");
     match spec.get("serviceAccountName").and_then(|f| f.text()) {
         None => {

@@ -213,10 +213,10 @@ impl Shapes {
 
     /// Follows a chain of mappings, checking each; the last one if all are mappings.
     fn maps<'a>(&mut self, from: &Field<'a>, path: &[&str]) -> Option<Field<'a>> {
-        let mut at = from.clone();
+        let mut at = *from;
         for key in path {
             let next = at.get(key);
-            if !self.want(next.clone(), Want::Map, &format!("`{key}`")) {
+            if !self.want(next, Want::Map, &format!("`{key}`")) {
                 return None;
             }
             at = next?;
@@ -231,7 +231,7 @@ impl Shapes {
         self.want(c.get("args"), Want::StrList, "`args`");
         if self.want(c.get("env"), Want::List, "`env`") {
             for var in c.get("env").map(|e| e.items()).unwrap_or_default() {
-                if self.want(Some(var.clone()), Want::Map, "an item of `env`") {
+                if self.want(Some(var), Want::Map, "an item of `env`") {
                     self.want(var.get("name"), Want::Str, "env var `name`");
                     let name = var.str(&["name"]).unwrap_or("?");
                     self.want(
@@ -246,7 +246,7 @@ impl Shapes {
         self.want(c.get("volumeMounts"), Want::List, "`volumeMounts`");
         if self.want(c.get("ports"), Want::List, "`ports`") {
             for port in c.get("ports").map(|p| p.items()).unwrap_or_default() {
-                if self.want(Some(port.clone()), Want::Map, "an item of `ports`") {
+                if self.want(Some(port), Want::Map, "an item of `ports`") {
                     self.want(port.get("containerPort"), Want::Port, "`containerPort`");
                 }
             }
@@ -269,7 +269,7 @@ impl Shapes {
         for list in ["initContainers", "containers", "ephemeralContainers"] {
             if self.want(spec.get(list), Want::List, &format!("`{list}`")) {
                 for c in spec.get(list).map(|l| l.items()).unwrap_or_default() {
-                    if self.want(Some(c.clone()), Want::Map, &format!("an item of `{list}`")) {
+                    if self.want(Some(c), Want::Map, &format!("an item of `{list}`")) {
                         self.container(&c);
                     }
                 }

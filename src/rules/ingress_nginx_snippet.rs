@@ -67,7 +67,7 @@ fn check(c: &mut Check) {
         let snippet = key.strip_prefix("nginx.ingress.kubernetes.io/");
         if snippet.is_some_and(|k| k.ends_with("-snippet")) {
             c.report(
-                field.pointer,
+                field.pointer(),
                 format!("annotation `{key}` injects raw nginx configuration"),
             )
             .with_help(

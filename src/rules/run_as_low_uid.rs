@@ -72,7 +72,7 @@ fn check(c: &mut Check) {
                 continue;
             };
             if field.as_i64().is_some_and(|id| (lowest..min).contains(&id)) {
-                groups.add(field.pointer, container);
+                groups.add(field.pointer(), container);
             }
         }
     }

@@ -75,11 +75,11 @@ fn check(c: &mut Check) {
             user.as_ref().and_then(|u| u.as_i64()),
             non_root.as_ref().and_then(|n| n.as_bool()),
         ) {
-            (Some(0), _) => root.add(user.map(|u| u.pointer).unwrap_or_default(), container),
+            (Some(0), _) => root.add(user.map(|u| u.pointer()).unwrap_or_default(), container),
             (Some(uid), _) if uid > 0 => {}
             (_, Some(true)) => {}
             (_, Some(false)) => {
-                not_required.add(non_root.map(|n| n.pointer).unwrap_or_default(), container)
+                not_required.add(non_root.map(|n| n.pointer()).unwrap_or_default(), container)
             }
             _ => unset.add(pod.sc_pointer(&["runAsNonRoot"]), container),
         }

@@ -74,7 +74,7 @@ fn check(c: &mut Check) {
         let profile = sc
             .as_ref()
             .and_then(|s| s.at(&["seccompProfile"]))
-            .or_else(|| pod_profile.clone());
+            .or(pod_profile);
         match profile {
             Some(p) if p.str(&["type"]) == Some("Unconfined") => {
                 unconfined.add(p.pointer_to(&["type"]), container)

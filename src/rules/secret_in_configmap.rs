@@ -95,7 +95,7 @@ fn check(c: &mut Check) {
         let Some(what) = describe(key, value) else {
             continue;
         };
-        c.report(field.pointer, format!("key `{key}` {what}"))
+        c.report(field.pointer(), format!("key `{key}` {what}"))
             .with_help(
                 "move it to a Secret (and rotate it); ConfigMaps are not protected like Secrets",
             );

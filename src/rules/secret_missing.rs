@@ -112,7 +112,7 @@ fn check(c: &mut Check) {
                     let name = t.get("secretName")?;
                     Some(NameRef {
                         name: name.as_str()?,
-                        pointer: name.pointer,
+                        pointer: name.pointer(),
                         via: "TLS".to_string(),
                     })
                 })
@@ -129,7 +129,7 @@ fn check(c: &mut Check) {
                     let name = i.get("name")?;
                     Some(NameRef {
                         name: name.as_str()?,
-                        pointer: name.pointer,
+                        pointer: name.pointer(),
                         via: "imagePullSecrets".to_string(),
                     })
                 })

@@ -71,7 +71,7 @@ fn check(c: &mut Check) {
             if let Some(EnvSource::SecretKeyRef(r)) = var.value_from() {
                 let secret = r.name().unwrap_or("?");
                 c.report(
-                    r.pointer.clone(),
+                    r.pointer(),
                     format!(
                         "env var `{}` of container `{ctr}` reads Secret `{secret}`",
                         var.name().unwrap_or("?")

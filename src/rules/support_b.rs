@@ -155,19 +155,19 @@ pub fn secret_like_name(name: &str) -> bool {
     }
     // Words are `_`-separated runs; a (possibly multi-word) secret word must appear as whole
     // words, and a harmless suffix must follow at least one other word.
+    static WORDS: LazyLock<[Vec<Vec<&str>>; 2]> = LazyLock::new(|| {
+        let split = |list: &'static str| {
+            let words = list.split_whitespace();
+            words.map(|w| w.split('_').collect()).collect()
+        };
+        [split(SECRET_WORDS), split(NOT_SECRET_SUFFIXES)]
+    });
+    let [secret_words, suffixes] = &*WORDS;
     let tokens: Vec<&str> = upper.split('_').collect();
-    let has_word = |w: &'static str| {
-        let w: Vec<&str> = w.split('_').collect();
-        tokens.windows(w.len()).any(|win| win == w.as_slice())
-    };
-    let ends_with_suffix = |s: &'static str| {
-        let s: Vec<&str> = s.split('_').collect();
-        tokens.len() > s.len() && tokens.ends_with(&s)
-    };
+    let has_word = |w: &Vec<&str>| tokens.windows(w.len()).any(|win| win == w.as_slice());
+    let ends_with_suffix = |s: &Vec<&str>| tokens.len() > s.len() && tokens.ends_with(s);
     // `PWD` alone is the shell's working directory.
-    upper != "PWD"
-        && SECRET_WORDS.split_whitespace().any(has_word)
-        && !NOT_SECRET_SUFFIXES.split_whitespace().any(ends_with_suffix)
+    upper != "PWD" && secret_words.iter().any(has_word) && !suffixes.iter().any(ends_with_suffix)
 }
 
 /// `$(OTHER_VAR)`, `${VAR}` or a template: a reference, not a literal credential.

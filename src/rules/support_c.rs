@@ -267,7 +267,7 @@ pub fn add_spread(w: &Workload, key: &str) -> Option<Op> {
     let list = spec.get("topologySpreadConstraints");
     Some(match list {
         Some(l) if l.node.as_seq().is_some() => Op::Add {
-            path: format!("{}/-", l.pointer),
+            path: format!("{}/-", l.pointer()),
             value: constraint,
         },
         Some(_) => return None,
@@ -314,7 +314,7 @@ pub fn pod_refs<'a>(spec: &PodSpec<'a>, kind: RefKind) -> Vec<NameRef<'a>> {
         if let Some(n) = name.as_str().filter(|n| !n.is_empty()) {
             out.push(NameRef {
                 name: n,
-                pointer: name.pointer,
+                pointer: name.pointer(),
                 via,
             });
         }
@@ -395,7 +395,7 @@ pub fn grant(rule: &PolicyRule, verbs: &[&str], group: &str, resource: &str) -> 
     items
         .into_iter()
         .find(|i| i.as_str().is_some_and(|r| covers(r, resource)))
-        .map(|i| i.pointer)
+        .map(|i| i.pointer())
 }
 
 /// The verbs of a rule among `wanted`, spelled out when the rule says `*`.

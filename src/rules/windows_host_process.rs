@@ -72,7 +72,7 @@ fn check(c: &mut Check) {
         .filter(|f| f.as_bool() == Some(true))
     {
         c.report(
-            field.pointer,
+            field.pointer(),
             "the pod runs as a Windows HostProcess on the node",
         )
         .with_help("run as an ordinary Windows container");
@@ -84,7 +84,7 @@ fn check(c: &mut Check) {
             .filter(|f| f.as_bool() == Some(true))
         {
             c.report(
-                field.pointer,
+                field.pointer(),
                 format!(
                     "container `{}` runs as a Windows HostProcess on the node",
                     container_name(container)
