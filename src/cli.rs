@@ -95,8 +95,9 @@ pub enum Command {
         /// The configuration file (default: .kfold.yaml here or in a parent folder).
         #[arg(long)]
         config: Option<PathBuf>,
-        /// Apply the safe fixes rules offer to plain files (rewritten in canonical YAML;
-        /// comments are not kept). Kustomize roots are reported, not rewritten.
+        /// Apply the safe fixes rules offer to plain files (edited in place; comments and
+        /// formatting outside the fixed fields are kept). Kustomize roots are reported, not
+        /// rewritten.
         #[arg(long)]
         fix: bool,
         /// With --fix, also apply fixes marked unsafe (each rule's docs say which).
@@ -178,7 +179,7 @@ pub enum Command {
     },
     /// Apply a policy to manifests or a kustomize root: resources, autoscalers, storage, probes, rollouts, security, images.
     #[command(
-        after_help = "Examples:\n  kfold policy init > policy.yaml\n  kfold optimize deploy/ --policy policy.yaml             every change with its reason, and a diff per file\n  kfold optimize deploy/ --policy policy.yaml --write     rewrite the changed files (canonical YAML, comments not kept)\n  kfold optimize overlays/prod --policy policy.yaml --write   the changes as patches in that overlay, proven by building it\n  kfold build overlays/prod | kfold optimize - --policy policy.yaml --write > prod.yaml"
+        after_help = "Examples:\n  kfold policy init > policy.yaml\n  kfold optimize deploy/ --policy policy.yaml             every change with its reason, and a diff per file\n  kfold optimize deploy/ --policy policy.yaml --write     edit the changed files in place, comments kept\n  kfold optimize overlays/prod --policy policy.yaml --write   the changes as patches in that overlay, proven by building it\n  kfold build overlays/prod | kfold optimize - --policy policy.yaml --write > prod.yaml"
     )]
     Optimize {
         /// Files, folders of plain manifests, or - for stdin.
@@ -190,8 +191,9 @@ pub enum Command {
         /// Print the changes and a diff per file; write nothing (the default).
         #[arg(long, conflicts_with = "write")]
         dry_run: bool,
-        /// Rewrite each changed file atomically, in canonical YAML (comments are not kept);
-        /// with -, print the optimized stream to stdout and the changes to stderr.
+        /// Edit each changed file in place atomically, keeping comments and formatting outside
+        /// the changed fields; with -, print the optimized stream to stdout and the changes
+        /// to stderr.
         #[arg(long)]
         write: bool,
         /// For a kustomize root: `overlay` (the default) writes the changes as patches in

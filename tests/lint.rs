@@ -234,3 +234,29 @@ fn fixes_converge_in_one_run_and_the_files_still_parse() {
     assert!(left.is_empty(), "findings with fixes remain: {left:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--fix` edits in place: the comments and flow mappings around a fix stay.
+#[test]
+fn fix_keeps_comments_and_formatting() {
+    let dir = std::env::temp_dir().join(format!("kfold-fix-keep-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let manifest = "# The API.\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api  # public\n  labels: {app: api}\nspec:\n  selector:\n    matchLabels: {app: api}\n  template:\n    metadata:\n      labels: {app: api}\n    spec:\n      containers:\n        - name: api\n          image: ghcr.io/acme/api:1.0   # pinned by CI\n          securityContext:\n            allowPrivilegeEscalation: true  # was needed once\n";
+    let file = dir.join("api.yaml");
+    std::fs::write(&file, manifest).unwrap();
+    let f = file.to_str().unwrap();
+    let (code, _, err) = kfold(&["lint", "-v", "--fix", "--format", "json", f]);
+    assert_ne!(code, 2, "{err}");
+    let fixed = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        fixed.starts_with("# The API.\n")
+            && fixed.contains("  name: api  # public\n  labels: {app: api}\n")
+            && fixed.contains("image: ghcr.io/acme/api:1.0   # pinned by CI\n")
+            && fixed.contains("            allowPrivilegeEscalation: false  # was needed once\n"),
+        "{fixed}"
+    );
+    let (_, _, err) = kfold(&["lint", "-v", "--fix", "--format", "json", f]);
+    assert!(err.contains("0 fix(es) applied"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), fixed);
+    let _ = std::fs::remove_dir_all(&dir);
+}

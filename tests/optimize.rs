@@ -492,6 +492,11 @@ fn into_base_edits_the_files_the_resources_come_from() {
         app.contains("apiVersion: autoscaling/v2\n") && app.contains("cpu: 120m"),
         "{app}"
     );
+    // Edited in place: the flow mappings and list indentation of the base stay.
+    assert!(
+        app.contains("  labels: {app: api}\n") && app.contains("\n        - name: sidecar\n"),
+        "{app}"
+    );
     let cache = std::fs::read_to_string(dir.join("base/cache.yaml")).expect("read");
     assert!(!cache.contains("PersistentVolumeClaim"), "{cache}");
     let (code, out, _) = kfold(
@@ -592,9 +597,15 @@ fn dry_run_prints_changes_and_diffs_and_writes_nothing() {
     );
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("requests.cpu: 500m → 250m"), "{out}");
-    assert!(out.contains("+            cpu: 250m"), "{out}");
+    // The diff is of the files as written, indentation and all.
     assert!(
-        out.contains("comments in rewritten files are not kept"),
+        out.contains(
+            "-              cpu: 500m\n-              memory: 512Mi\n+              cpu: 250m"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("--write edits the 5 file(s) above in place"),
         "{out}"
     );
     assert_eq!(
@@ -816,4 +827,138 @@ fn a_bad_usage_file_is_an_input_error() {
     );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains(&format!("{case}/metrics.csv:3:")), "{err}");
+}
+
+/// The documents of a file as the passes left them equal what the written file holds.
+fn assert_written_as_optimized(original: &str, written: &Path, policy_file: &Path) {
+    let dir = tmp(&format!(
+        "orig-{}",
+        written.file_name().unwrap().to_string_lossy()
+    ));
+    let file = dir.join(written.file_name().unwrap());
+    std::fs::write(&file, original).expect("write");
+    let mut docs = load(&file.display().to_string());
+    passes::run(&mut docs, &policy(&policy_file.display().to_string()));
+    let got = load(&written.display().to_string());
+    assert_eq!(docs.len(), got.len());
+    for (want, got) in docs.iter().zip(&got) {
+        assert!(
+            kfold::diff::same(&want.root, &got.root),
+            "{} differs",
+            display(&want.id())
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+const SMALL_POLICY: &str = "apiVersion: kfold.dev/v1alpha1\nkind: Policy\nresources:\n  - match: {}\n    scale: {cpu: 0.5, memory: 0.75}\nimages: [{match: {image: nginx}, tag: \"1.27\"}]\nhpa:\n  - match: {name: web}\n    minReplicas: 2\nstorage:\n  - match: {claim: \"*cache*\"}\n    emptyDir: {sizeLimit: 1Gi}\n";
+
+#[test]
+fn write_keeps_comments_and_formatting_outside_the_changed_fields() {
+    let dir = tmp("keep");
+    let manifest = r#"# Web tier: comments here must survive.
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web   # the name
+  labels: {app: web}
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      # the containers
+      containers:
+        - name: web
+          image: "nginx:latest"   # floating
+          resources:
+            requests: {cpu: 400m, memory: 256Mi}  # sized in 2023
+            limits:
+              memory: 512Mi
+      volumes:
+        - name: cache
+          persistentVolumeClaim: {claimName: web-cache}
+---
+# Scales the web tier.
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 3   # floor
+  maxReplicas: 10
+---
+# Untouched.
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  ports: [{port: 80}]   # http
+"#;
+    let file = dir.join("web.yaml");
+    std::fs::write(&file, manifest).expect("write");
+    let policy_file = dir.join("policy.yaml");
+    std::fs::write(&policy_file, SMALL_POLICY).expect("write");
+    let (f, p) = (
+        file.display().to_string(),
+        policy_file.display().to_string(),
+    );
+    let (code, out, err) = kfold(&["optimize", &f, "--policy", &p, "--write"], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Wrote 1 file(s)"), "{out}");
+    let written = std::fs::read_to_string(&file).expect("read");
+    snap!("write_keeps_comments", written.as_str());
+    assert_written_as_optimized(manifest, &file, &policy_file);
+    let (code, out, _) = kfold(&["optimize", &f, "--policy", &p, "--write"], None);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("No changes"), "idempotent: {out}");
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), written);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn what_cannot_be_edited_in_place_is_rendered_canonically_and_still_correct() {
+    let dir = tmp("fallback");
+    // A multi-line flow mapping is re-rendered as a block; a JSON-style document whole;
+    // the comment and the document between them stay.
+    let manifest = r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec: {
+  selector: {matchLabels: {app: web}},
+  template: {metadata: {labels: {app: web}},
+    spec: {containers: [{name: web, image: "nginx:latest"}]}}
+}
+---
+# between
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {a: "1"}
+---
+{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api"},
+ "spec": {"template": {"spec": {"containers": [{"name": "api", "image": "nginx:1.0"}]}}}}
+"#;
+    let file = dir.join("web.yaml");
+    std::fs::write(&file, manifest).expect("write");
+    let policy_file = dir.join("policy.yaml");
+    std::fs::write(&policy_file, SMALL_POLICY).expect("write");
+    let (f, p) = (
+        file.display().to_string(),
+        policy_file.display().to_string(),
+    );
+    let (code, out, err) = kfold(&["optimize", &f, "--policy", &p, "--write"], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Wrote 1 file(s)"), "{out}");
+    let written = std::fs::read_to_string(&file).expect("read");
+    snap!("fallback_stays_correct", written.as_str());
+    assert_written_as_optimized(manifest, &file, &policy_file);
+    let (code, out, _) = kfold(&["optimize", &f, "--policy", &p], None);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("No changes"), "idempotent: {out}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -266,8 +266,8 @@ pub fn run_lint(settings: &Settings, args: Args) -> i32 {
     )
 }
 
-/// Applies fixes until none applies any more (a fix can enable another), then rewrites the
-/// changed files atomically in canonical YAML.
+/// Applies fixes until none applies any more (a fix can enable another), then edits the
+/// changed files in place atomically, keeping comments and formatting outside the fixes.
 fn fix_files(
     docs: &mut [Document],
     settings: &LintSettings,

@@ -1,7 +1,8 @@
 //! `kfold optimize`: a policy's passes over plain manifests, or over what a kustomize root
 //! builds to (see `root`). Prints every change with its reason, grouped by file, and the
-//! migration notes; `--dry-run` (the default) adds a diff per file, `--write` rewrites each
-//! changed file atomically in canonical YAML.
+//! migration notes; `--dry-run` (the default) adds a diff per file, `--write` edits each
+//! changed file in place atomically, keeping comments and formatting outside the changed
+//! fields (see `doc::edit`).
 //! `kfold policy init` prints a policy that is safe on any tree.
 
 use crate::cli::{Settings, exit};
@@ -98,9 +99,18 @@ pub fn run(settings: &Settings, args: Args) -> i32 {
     let texts = crate::load::parallel_map(changed_sources(&before, &docs, &log), |source| {
         let (was, now) = (by_before.get(&source), by_now.get(&source));
         let raw = parse_again(&source)?;
+        // Secret values never reach a diff: such files are shown canonically, redacted.
+        let (before, after) = if was.iter().chain(now).any(|d| d.kind() == "Secret") {
+            (
+                render_file(&source, &raw, was, was, true)?,
+                render_file(&source, &raw, was, now, true)?,
+            )
+        } else {
+            (source.text.clone(), edit_file(&source, &raw, was, now)?)
+        };
         Ok(Rewrite {
-            before: render_file(&source, &raw, was, was, true)?,
-            after: render_file(&source, &raw, was, now, true)?,
+            before,
+            after,
             source,
         })
     });
@@ -116,13 +126,13 @@ pub fn run(settings: &Settings, args: Args) -> i32 {
     if args.write && !failed {
         let written = write_files(&rewrites, &before, &docs, &mut diags);
         text.push_str(&format!(
-            "Wrote {written} file(s) in canonical YAML; comments in rewritten files are not kept.\n"
+            "Wrote {written} file(s); comments and formatting outside the changed fields are kept.\n"
         ));
     } else if args.write {
         text.push_str("Nothing written: fix the errors below first.\n");
     } else if !rewrites.is_empty() {
         text.push_str(&format!(
-            "Dry run: nothing written. --write rewrites the {} file(s) above in canonical YAML; comments in rewritten files are not kept.\n",
+            "Dry run: nothing written. --write edits the {} file(s) above in place.\n",
             rewrites.len()
         ));
     }
@@ -132,10 +142,11 @@ pub fn run(settings: &Settings, args: Args) -> i32 {
             .filter(|d| d.source.path.as_os_str() == "-")
             .cloned()
             .collect();
-        match stdin_docs
-            .first()
-            .map(|d| file_text(&d.source, &before, &docs, false))
-        {
+        match stdin_docs.first().map(|d| {
+            let (was, now) = (BySource::new(&before), BySource::new(&docs));
+            parse_again(&d.source)
+                .and_then(|raw| edit_file(&d.source, &raw, was.get(&d.source), now.get(&d.source)))
+        }) {
             Some(Ok(out)) => {
                 let _ = std::io::stdout().lock().write_all(out.as_bytes());
             }
@@ -208,6 +219,7 @@ impl<'a> BySource<'a> {
 /// A file's documents in canonical YAML: its resources as `docs` has them now (a `kind:
 /// List` rebuilt around its items, new documents after the one they were made for), and
 /// any other YAML document in it as it was.
+#[cfg(test)]
 pub(crate) fn file_text(
     source: &Source,
     before: &[Document],
@@ -225,21 +237,23 @@ pub(crate) fn parse_again(source: &Source) -> Result<Vec<RawDoc>, Diag> {
         .map_err(|e| Diag::new(e.message).in_file(source.name()))
 }
 
-/// [`file_text`] from the file's raw documents and its documents before and now.
-pub(crate) fn render_file(
-    source: &Source,
+/// What each YAML document of a file becomes, by its index in the file (a `kind: List`
+/// rebuilt around its items, new documents after the one they were made for, documents
+/// that are not resources as they were), and new documents for the end of the file.
+fn plan_file(
     raw: &[RawDoc],
     before: &[&Document],
     here: &[&Document],
     redact: bool,
-) -> Result<String, Diag> {
+) -> (Vec<Vec<Node>>, Vec<Node>) {
     let loaded: BTreeMap<usize, bool> =
         before.iter().map(|d| (d.index, d.item.is_some())).collect();
     let root = |d: &Document| if redact { redacted(d) } else { d.root.clone() };
-    let mut parts = Vec::new();
+    let mut wanted = vec![Vec::new(); raw.iter().map(|r| r.index + 1).max().unwrap_or(0)];
     let mut done = BTreeSet::new();
     for r in raw {
         let Some(original) = &r.root else { continue };
+        let parts = &mut wanted[r.index];
         let Some(&list) = loaded.get(&r.index) else {
             parts.push(original.clone());
             continue;
@@ -259,13 +273,26 @@ pub(crate) fn render_file(
         }
         parts.extend(at_index().filter(|d| d.item.is_none()).map(|d| root(d)));
     }
-    parts.extend(
-        here.iter()
-            .filter(|d| !done.contains(&d.index))
-            .map(|d| root(d)),
-    );
+    let tail = here
+        .iter()
+        .filter(|d| !done.contains(&d.index))
+        .map(|d| root(d))
+        .collect();
+    (wanted, tail)
+}
+
+/// [`file_text`] from the file's raw documents and its documents before and now, in
+/// canonical YAML.
+pub(crate) fn render_file(
+    source: &Source,
+    raw: &[RawDoc],
+    before: &[&Document],
+    here: &[&Document],
+    redact: bool,
+) -> Result<String, Diag> {
+    let (wanted, tail) = plan_file(raw, before, here, redact);
     let mut out = String::new();
-    for (i, part) in parts.iter().enumerate() {
+    for (i, part) in wanted.iter().flatten().chain(&tail).enumerate() {
         if i > 0 {
             out.push_str("---\n");
         }
@@ -274,6 +301,21 @@ pub(crate) fn render_file(
         })?;
     }
     Ok(out)
+}
+
+/// The file's text with only what changed edited (see `doc::edit`), comments and formatting
+/// elsewhere kept; canonical YAML when that cannot be done and proven.
+pub(crate) fn edit_file(
+    source: &Source,
+    raw: &[RawDoc],
+    before: &[&Document],
+    here: &[&Document],
+) -> Result<String, Diag> {
+    let (wanted, tail) = plan_file(raw, before, here, false);
+    match crate::doc::edit::rewrite(&source.text, raw, &wanted, &tail) {
+        Some(text) => Ok(text),
+        None => render_file(source, raw, before, here, false),
+    }
 }
 
 fn summary(log: &ChangeLog, rewrites: &[Rewrite], policy: &Path, diffs: bool) -> String {
@@ -350,8 +392,7 @@ pub(crate) fn write_files(
             continue;
         }
         let (was, now) = (by_before.get(&rw.source), by_now.get(&rw.source));
-        let text =
-            parse_again(&rw.source).and_then(|raw| render_file(&rw.source, &raw, was, now, false));
+        let text = parse_again(&rw.source).and_then(|raw| edit_file(&rw.source, &raw, was, now));
         let result = text.and_then(|text| {
             let fail = |e: std::io::Error| {
                 Diag::new(format!("cannot write: {e}")).in_file(path.display().to_string())

@@ -1,5 +1,6 @@
 //! Documents: lossless value trees with their source file, index and positions.
 
+pub mod edit;
 pub mod pointer;
 pub mod quantity;
 pub mod value;

@@ -14,7 +14,7 @@
 //! (a `replicas:` or `images:` entry setting a field after the patches, say), every file is
 //! restored and the difference reported. A second run finds nothing to change.
 
-use super::{Args, BySource, parse_again, render_file};
+use super::{Args, BySource, edit_file, parse_again};
 use crate::cli::{Settings, exit};
 use crate::commands::report;
 use crate::consolidate::diff::{Patch, patch_between};
@@ -827,7 +827,7 @@ fn base_edits(
             after.push(edited.cloned().unwrap_or_else(|| d.clone()));
         }
         let (was, now) = (BySource::new(&read_docs), BySource::new(&after));
-        let new = render_file(&source, &raw, was.get(&source), now.get(&source), false)?;
+        let new = edit_file(&source, &raw, was.get(&source), now.get(&source))?;
         edits.push(FileEdit {
             path: source.path.clone(),
             old: Some(source.text.clone()),
