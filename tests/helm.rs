@@ -593,8 +593,8 @@ fn kfold_check_proves_the_chart_and_catches_a_hand_edit() {
     );
     let values = dir.join("k8s/chart/values-production.yaml");
     let text = std::fs::read_to_string(&values).unwrap();
-    let edited = text.replacen("replicas: 2", "replicas: 7", 1);
-    assert_ne!(edited, text, "production's values set replicas:\n{text}");
+    let edited = text.replacen("acme-api:1.4.2", "acme-api:1.4.9", 1);
+    assert_ne!(edited, text, "production's values set the image:\n{text}");
     std::fs::write(&values, edited).unwrap();
     let (code, out, _) = kfold(&["check", "k8s", "--format", "github"], &dir);
     assert_eq!(code, 1, "{out}");
