@@ -1,4 +1,5 @@
-//! Library-level costs of `kfold render`: parsing into documents, and emitting them.
+//! Library-level costs of `kfold render` (parsing into documents, emitting them) and of
+//! reporting lint findings from one long stream.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use kfold::doc::{Document, Source};
@@ -38,6 +39,22 @@ fn bench(c: &mut Criterion) {
     g.bench_function("parse", |b| b.iter(|| parse_stream(&text).expect("valid")));
     g.bench_function("emit", |b| {
         b.iter(|| render_all(docs.iter()).expect("renders"))
+    });
+    g.finish();
+    // One stream, as `helm template | kfold lint -` gives: every finding's position turns
+    // into a line and a snippet; this was quadratic in the stream's length.
+    let findings = kfold::lint::run(
+        &docs,
+        kfold::rules::RULES,
+        &kfold::lint::config::LintSettings::default(),
+    );
+    let mut g = c.benchmark_group("1000 resources in one stream");
+    g.sample_size(10);
+    g.bench_function("lint report human", |b| {
+        b.iter(|| kfold::lint::report::human(&findings, false))
+    });
+    g.bench_function("lint report sarif", |b| {
+        b.iter(|| kfold::lint::report::sarif(&findings, kfold::rules::RULES))
     });
     g.finish();
 }

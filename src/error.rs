@@ -126,14 +126,23 @@ impl SourceCode for NamedText {
         before: usize,
         after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner = self.0.text.read_span(span, before, after)?;
+        // miette counts lines from the start of the text on every call; starting at a line
+        // boundary just before the context gives the same contents at the cost of the context.
+        let starts = self.0.line_starts();
+        let line = starts
+            .partition_point(|&s| s <= span.offset())
+            .saturating_sub(1);
+        let first = line.saturating_sub(before);
+        let window = starts.get(first).copied().unwrap_or(0);
+        let shifted = SourceSpan::new((span.offset() - window).into(), span.len());
+        let inner = self.0.text[window..].read_span(&shifted, before, after)?;
         Ok(Box::new(MietteSpanContents::new_named(
             self.0.name().to_string(),
             inner.data(),
-            *inner.span(),
-            inner.line(),
+            SourceSpan::new((inner.span().offset() + window).into(), inner.span().len()),
+            inner.line() + first,
             inner.column(),
-            inner.line_count(),
+            inner.line_count() + first,
         )))
     }
 }

@@ -174,7 +174,8 @@ fn merge(findings: Vec<Finding>) -> Vec<Finding> {
     merged
 }
 
-pub fn run_lint(settings: &Settings, args: Args) -> i32 {
+/// The configuration (`--config`, or .kfold.yaml here or above), reported when it is bad.
+fn configure(settings: &Settings, args: &Args) -> Option<LintSettings> {
     let config_path = args
         .config
         .map(Path::to_path_buf)
@@ -184,10 +185,17 @@ pub fn run_lint(settings: &Settings, args: Args) -> i32 {
             Ok(s) => s,
             Err(d) => {
                 report(settings, &[d]);
-                return exit::ERROR;
+                return None;
             }
         },
         None => LintSettings::default(),
+    };
+    Some(lint_settings)
+}
+
+pub fn run_lint(settings: &Settings, args: Args) -> i32 {
+    let Some(lint_settings) = configure(settings, &args) else {
+        return exit::ERROR;
     };
     let mut input_errors: Vec<Diag> = Vec::new();
     let mut notes = Vec::new();
@@ -432,19 +440,8 @@ fn by_template(chart: &Path, rendered: &str) -> Vec<(PathBuf, String)> {
 /// `kfold lint CHART --values FILE...`: the chart rendered once per values file through
 /// `helm template`, each rendering linted, every finding naming its values file.
 pub fn run_chart_lint(settings: &Settings, args: Args, values: &[PathBuf]) -> i32 {
-    let config_path = args
-        .config
-        .map(Path::to_path_buf)
-        .or_else(|| find_config(&std::env::current_dir().unwrap_or_default()));
-    let lint_settings = match &config_path {
-        Some(p) => match LintSettings::from_file(p, RULES) {
-            Ok(s) => s,
-            Err(d) => {
-                report(settings, &[d]);
-                return exit::ERROR;
-            }
-        },
-        None => LintSettings::default(),
+    let Some(lint_settings) = configure(settings, &args) else {
+        return exit::ERROR;
     };
     if let Some(p) = args.paths.iter().find(|p| !p.join("Chart.yaml").is_file()) {
         report(

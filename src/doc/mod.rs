@@ -24,6 +24,9 @@ pub struct Source {
     name: String,
     /// The file's lines, kept only when it holds a `kfold:ignore` comment.
     suppressions: std::sync::OnceLock<Option<Vec<(usize, usize)>>>,
+    /// Byte offset of each line's start, made when a position is first turned into an
+    /// offset: a stream of thousands of documents (rendered Helm) has as many findings.
+    line_starts: std::sync::OnceLock<Vec<usize>>,
 }
 
 /// Every source read in this process, so that a position can name its file (kfold is a
@@ -53,9 +56,19 @@ impl Source {
             text,
             id: u32::try_from(sources.len() + 1).unwrap_or(0),
             suppressions: std::sync::OnceLock::new(),
+            line_starts: std::sync::OnceLock::new(),
         });
         sources.push(source.clone());
         source
+    }
+
+    /// Byte offsets where lines start (the first is 0).
+    pub fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        })
     }
 
     fn line_spans(&self) -> Option<&[(usize, usize)]> {
@@ -102,10 +115,7 @@ impl Source {
         if !pos.is_known() {
             return None;
         }
-        let mut line_start = 0;
-        for _ in 1..pos.line {
-            line_start += self.text[line_start..].find('\n')? + 1;
-        }
+        let line_start = *self.line_starts().get(pos.line as usize - 1)?;
         let line = &self.text[line_start..];
         let col = line
             .char_indices()

@@ -244,12 +244,14 @@ fn fnv(text: &str) -> String {
 
 /// The width of the offending token on its line, for SARIF's end column.
 fn token_len(f: &Finding) -> u32 {
-    let line = f
+    let text = &f.source.text;
+    let start = f
         .source
-        .text
-        .lines()
-        .nth(f.pos.line.saturating_sub(1) as usize)
-        .unwrap_or("");
+        .line_starts()
+        .get(f.pos.line.saturating_sub(1) as usize)
+        .copied()
+        .unwrap_or(text.len());
+    let line = text[start..].lines().next().unwrap_or("");
     let rest: String = line
         .chars()
         .skip(f.pos.col.saturating_sub(1) as usize)
