@@ -533,7 +533,7 @@ fn finish(
         Format::Human => stdout.write_all(reporter::human(findings, settings.color).as_bytes()),
         Format::Json => reporter::json_to(&mut stdout, findings, &input_errors),
         Format::Sarif => stdout.write_all(reporter::sarif(findings, RULES).as_bytes()),
-        Format::Github => stdout.write_all(reporter::github(findings, &input_errors).as_bytes()),
+        Format::Github => reporter::github_to(&mut stdout, findings, &input_errors),
     };
     let _ = stdout.flush();
     drop(stdout);

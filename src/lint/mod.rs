@@ -353,7 +353,9 @@ pub struct Check<'a> {
     pub doc: &'a Document,
     pub ctx: &'a Ctx<'a>,
     pub rule: &'static Rule,
-    findings: Vec<Finding>,
+    /// Shared by every check of a run's slice of documents: one growing list, not one per
+    /// rule and document.
+    findings: &'a mut Vec<Finding>,
 }
 
 impl<'a> Check<'a> {
@@ -514,40 +516,53 @@ pub fn run(
         .copied()
         .filter(|r| settings.enabled(r))
         .collect();
-    let indexes: Vec<usize> = (0..docs.len()).collect();
-    let per_doc = crate::load::parallel_map(indexes, |i| {
-        let doc = &docs[i];
+    // Slices of documents, a few per core, each gathering its findings in one list.
+    let slice = docs.len().div_ceil(64).max(1);
+    let ranges: Vec<std::ops::Range<usize>> = (0..docs.len())
+        .step_by(slice)
+        .map(|start| start..(start + slice).min(docs.len()))
+        .collect();
+    let per_slice = crate::load::parallel_map(ranges, |range| {
         let mut out = Vec::new();
-        if settings.excluded(doc) {
-            return out;
-        }
-        for &rule in enabled.iter().filter(|r| r.applies_to(doc.kind())) {
-            if ignored_by_annotation(doc, rule) || settings.ignored_object(rule, doc) {
+        for i in range {
+            let doc = &docs[i];
+            if settings.excluded(doc) {
                 continue;
             }
-            let mut check = Check {
-                doc,
-                ctx: &ctx,
-                rule,
-                findings: Vec::new(),
-            };
-            (rule.check)(&mut check);
-            for mut f in check.findings {
-                if ignored_by_comment(&f, doc) {
+            for &rule in enabled.iter().filter(|r| r.applies_to(doc.kind())) {
+                if ignored_by_annotation(doc, rule) || settings.ignored_object(rule, doc) {
                     continue;
                 }
-                // A finding keeps the severity its rule gave it unless the configuration sets one.
-                if let Some(severity) = settings.configured_severity(rule) {
-                    f.severity = severity;
+                let start = out.len();
+                let mut check = Check {
+                    doc,
+                    ctx: &ctx,
+                    rule,
+                    findings: &mut out,
+                };
+                (rule.check)(&mut check);
+                let mut kept = start;
+                for j in start..out.len() {
+                    if ignored_by_comment(&out[j], doc) {
+                        continue;
+                    }
+                    out.swap(kept, j);
+                    let f = &mut out[kept];
+                    // A finding keeps the severity its rule gave it unless the configuration
+                    // sets one.
+                    if let Some(severity) = settings.configured_severity(rule) {
+                        f.severity = severity;
+                    }
+                    f.doc = i;
+                    kept += 1;
                 }
-                f.doc = i;
-                out.push(f);
+                out.truncate(kept);
             }
         }
         out
     });
-    let mut all = Vec::with_capacity(per_doc.iter().map(Vec::len).sum());
-    for found in per_doc {
+    let mut all = Vec::with_capacity(per_slice.iter().map(Vec::len).sum());
+    for found in per_slice {
         all.extend(found);
     }
     all

@@ -341,11 +341,17 @@ fn gh_escape(out: &mut String, s: &str, property: bool) {
     }
 }
 
-pub fn github(findings: &[Finding], input_errors: &[Diag]) -> String {
+/// Workflow commands written as they are made: one line a finding, then the input errors.
+pub fn github_to(
+    w: &mut impl std::io::Write,
+    findings: &[Finding],
+    input_errors: &[Diag],
+) -> std::io::Result<()> {
     use std::fmt::Write;
     let cwd = std::env::current_dir().ok();
     let mut out = String::new();
     for f in findings {
+        out.clear();
         let level = match f.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
@@ -365,7 +371,9 @@ pub fn github(findings: &[Finding], input_errors: &[Diag]) -> String {
         out.push_str(")::");
         gh_escape(&mut out, &f.message, false);
         out.push('\n');
+        w.write_all(out.as_bytes())?;
     }
+    out.clear();
     for d in input_errors {
         out.push_str("::error file=");
         let file = relative_uri(cwd.as_deref(), d.file.as_deref().unwrap_or(""));
@@ -374,7 +382,7 @@ pub fn github(findings: &[Finding], input_errors: &[Diag]) -> String {
         gh_escape(&mut out, &d.message, false);
         out.push('\n');
     }
-    out
+    w.write_all(out.as_bytes())
 }
 
 /// Findings as miette reports, grouped by file, then a summary line.
