@@ -22,6 +22,7 @@ fn documents(text: &str) -> Vec<Document> {
         .into_iter()
         .filter_map(|d| {
             Some(Document {
+                origin: None,
                 source: source.clone(),
                 index: d.index,
                 item: None,

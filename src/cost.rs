@@ -448,6 +448,7 @@ mod tests {
             .into_iter()
             .enumerate()
             .map(|(index, root)| Document {
+                origin: None,
                 source: source.clone(),
                 index,
                 item: None,

@@ -83,6 +83,8 @@ pub struct Match {
 pub struct Subject<'a> {
     pub kind: &'a str,
     pub name: &'a str,
+    /// The name before a kustomize build's prefix or suffix; `name` globs match either.
+    pub original: Option<&'a str>,
     pub namespace: &'a str,
     pub labels: BTreeMap<&'a str, &'a str>,
     /// `(name, image)` pairs.
@@ -119,7 +121,7 @@ impl Match {
                     .is_none_or(|p| image_matches(p, image))
         };
         glob(&self.kind, s.kind)
-            && glob(&self.name, s.name)
+            && (glob(&self.name, s.name) || s.original.is_some_and(|o| glob(&self.name, o)))
             && glob(&self.namespace, s.namespace)
             && self
                 .labels

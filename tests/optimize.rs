@@ -962,3 +962,47 @@ data: {a: "1"}
     assert!(out.starts_with("No changes"), "idempotent: {out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn in_a_kustomize_root_a_policy_matches_the_name_the_base_gives() {
+    let dir = tmp("root-original-name");
+    copy_tree(Path::new("testdata/optimize-root"), &dir);
+    // The overlay renames `api` to `prod-api`; the policy names the base's `api` exactly.
+    let policy = dir.join("by-name.yaml");
+    std::fs::write(
+        &policy,
+        "apiVersion: kfold.dev/v1alpha1\nkind: Policy\nhpa:\n  - match: {kind: Deployment, name: api}\n    minReplicas: 4\n    dropReplicas: false\n",
+    )
+    .unwrap();
+    let overlay = dir.join("overlay");
+    let (code, out, err) = kfold(
+        &[
+            "optimize",
+            overlay.to_str().unwrap(),
+            "--policy",
+            policy.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("prod-api"), "{out}");
+    assert!(
+        out.contains("/spec/minReplicas") || out.contains("spec.minReplicas"),
+        "{out}"
+    );
+    // In plain files there is no earlier name: `api` matches `api` only.
+    let plain = dir.join("plain.yaml");
+    let (_, built, _) = kfold(&["build", overlay.to_str().unwrap()], None);
+    std::fs::write(&plain, built).unwrap();
+    let (code, out, _) = kfold(
+        &[
+            "optimize",
+            plain.to_str().unwrap(),
+            "--policy",
+            policy.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, 0);
+    assert!(!out.contains("minReplicas"), "{out}");
+}

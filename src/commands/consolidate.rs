@@ -76,7 +76,7 @@ fn build_env(builder: &mut Builder, name: String, path: &Path, d: &mut Discovery
         if path.is_dir() && crate::kustomize::build::is_root(path) {
             builder
                 .build(path)
-                .map(|o| o.resources)
+                .map(|o| o.documents_with_origins())
                 .map_err(|e| e.to_string())
         } else {
             let loaded = if path.is_dir() {

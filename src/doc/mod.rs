@@ -176,6 +176,9 @@ pub struct Document {
     /// For an item of a `kind: List`, its index in `items`.
     pub item: Option<usize>,
     pub root: Node,
+    /// The name the resource had before a kustomize build renamed it (prefix, suffix, hash),
+    /// so that policies can match it by the name its base gives.
+    pub origin: Option<std::sync::Arc<str>>,
 }
 
 impl Document {
@@ -280,6 +283,7 @@ mod tests {
     fn doc(text: &str) -> Document {
         let root = parse_str(text).unwrap().remove(0);
         Document {
+            origin: None,
             source: Source::new("deploy.yaml", text.to_string()),
             index: 0,
             item: None,

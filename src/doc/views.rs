@@ -1272,6 +1272,7 @@ mod tests {
 
     fn doc(text: &str) -> Document {
         Document {
+            origin: None,
             source: Source::new("t.yaml", text.to_string()),
             index: 0,
             item: None,

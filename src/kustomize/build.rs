@@ -82,6 +82,22 @@ pub struct Output {
     pub warnings: Vec<Diag>,
 }
 
+impl Output {
+    /// The resources, each renamed one carrying the name its base gave it.
+    pub fn documents_with_origins(self) -> Vec<Document> {
+        self.resources
+            .into_iter()
+            .zip(self.originals)
+            .map(|(mut d, (_, name))| {
+                if d.name() != name {
+                    d.origin = Some(name.into());
+                }
+                d
+            })
+            .collect()
+    }
+}
+
 /// Field specs a kustomization (and its `configurations:`) contributes.
 #[derive(Clone, Debug, Default)]
 struct Configs {
@@ -464,6 +480,7 @@ impl Builder {
                 let generated = generators::generate(kind, entry, &options, &k.dir, &read)
                     .map_err(|e| k.err(e.to_string(), entry.pos))?;
                 let doc = Document {
+                    origin: None,
                     source: k.source.clone(),
                     index: 0,
                     item: None,

@@ -1222,6 +1222,7 @@ pub(crate) mod fixtures {
             for (index, root) in parse_str(&text).unwrap().into_iter().enumerate() {
                 let source = Source::new(&path, text.clone());
                 resources.push(Resource::new(Document {
+                    origin: None,
                     source,
                     index,
                     item: None,
@@ -1697,6 +1698,7 @@ mod tests {
             .map(|root| {
                 let source = Source::new("r.yaml", String::new());
                 Resource::new(Document {
+                    origin: None,
                     source,
                     index: 0,
                     item: None,

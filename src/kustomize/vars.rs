@@ -565,6 +565,7 @@ mod tests {
             .into_iter()
             .map(|root| {
                 let mut r = Resource::new(Document {
+                    origin: None,
                     source: Source::new("r.yaml", String::new()),
                     index: 0,
                     item: None,

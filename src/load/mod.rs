@@ -360,6 +360,7 @@ fn push_resource(loaded: &mut Loaded, source: &Arc<Source>, index: usize, root: 
         && root.get("items").is_some_and(|i| i.as_seq().is_some());
     if !is_list {
         loaded.docs.docs.push(Document {
+            origin: None,
             source: source.clone(),
             index,
             item: None,
@@ -373,6 +374,7 @@ fn push_resource(loaded: &mut Loaded, source: &Arc<Source>, index: usize, root: 
     for (i, item) in items.into_iter().enumerate() {
         match classify(&item) {
             Class::Resource => loaded.docs.docs.push(Document {
+                origin: None,
                 source: source.clone(),
                 index,
                 item: Some(i),

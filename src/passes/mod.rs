@@ -541,6 +541,7 @@ pub(crate) fn base_subject(doc: &Document) -> Subject<'_> {
     Subject {
         kind: doc.kind(),
         name: doc.name(),
+        original: doc.origin.as_deref(),
         namespace: doc.namespace(),
         labels,
         ..Subject::default()
@@ -592,6 +593,7 @@ mod tests {
         let source = Source::new("t.yaml", text.to_string());
         let root = source.parse().unwrap().remove(0).root.unwrap();
         Document {
+            origin: None,
             source,
             index: 0,
             item: None,

@@ -176,6 +176,7 @@ fn budget(
         ("spec", map(vec![rule, ("selector", selector)])),
     ]);
     Some(Document {
+        origin: None,
         source: doc.source.clone(),
         index: doc.index,
         item: None,

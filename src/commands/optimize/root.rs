@@ -173,7 +173,7 @@ fn finish(settings: &Settings, text: &str, diags: &[Diag]) -> i32 {
 fn build(root: &Path) -> Result<Vec<Document>, Diag> {
     Builder::new(BuildOptions::default())
         .build(root)
-        .map(|o| o.resources)
+        .map(|o| o.documents_with_origins())
 }
 
 fn changes(log: &ChangeLog, root: &str, policy: &Path) -> String {
@@ -768,6 +768,7 @@ fn base_edits(
             m.insert("apiVersion", Node::string(d.api_version()));
         }
         changed.push(Document {
+            origin: None,
             source: b.source.clone(),
             index: b.index,
             item: b.item,
@@ -801,6 +802,7 @@ fn base_edits(
                 Some(items) => {
                     for (i, item) in items.iter().enumerate() {
                         read_docs.push(Document {
+                            origin: None,
                             source: source.clone(),
                             index: r.index,
                             item: Some(i),
@@ -809,6 +811,7 @@ fn base_edits(
                     }
                 }
                 None => read_docs.push(Document {
+                    origin: None,
                     source: source.clone(),
                     index: r.index,
                     item: None,
