@@ -1006,3 +1006,29 @@ fn in_a_kustomize_root_a_policy_matches_the_name_the_base_gives() {
     assert_eq!(code, 0);
     assert!(!out.contains("minReplicas"), "{out}");
 }
+
+#[test]
+fn optimize_prices_what_it_changes() {
+    let (code, out, _) = kfold(&["optimize", EXAMPLE, "--policy", EXAMPLE_POLICY], None);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(
+            "Monthly cost (requests × replicas, OpenCost's default prices): $71.44 → $39.75 (−$31.69, −44.4%); at maximum replicas $163.04 → $95.18 (−$67.86, −41.6%)"
+        ),
+        "{out}"
+    );
+    // Nothing changed, nothing priced.
+    let dir = tmp("priced");
+    let policy = dir.join("none.yaml");
+    std::fs::write(
+        &policy,
+        "apiVersion: kfold.dev/v1alpha1\nkind: Policy\nimages: [{match: {image: matches-nothing}, tag: \"1\"}]\n",
+    )
+    .unwrap();
+    let (code, out, _) = kfold(
+        &["optimize", EXAMPLE, "--policy", policy.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(code, 0);
+    assert!(!out.contains("Monthly cost"), "{out}");
+}

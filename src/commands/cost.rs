@@ -467,6 +467,42 @@ fn decimal(x: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+/// What an optimization does to the monthly bill, at OpenCost's default prices, as one
+/// line for `kfold optimize` (`None` when neither side requests anything).
+pub fn before_after_line(
+    before: &[crate::doc::Document],
+    after: &[crate::doc::Document],
+) -> Option<String> {
+    let p = Prices::default();
+    let (mut was, mut now) = (Estimate::default(), Estimate::default());
+    was.add("-", before);
+    now.add("-", after);
+    let (t0, t1) = (totals(&was.rows, &p), totals(&now.rows, &p));
+    if t0.monthly_max == 0.0 && t1.monthly_max == 0.0 {
+        return None;
+    }
+    let (d, pct) = delta(t0.monthly, t1.monthly);
+    let mut line = format!(
+        "Monthly cost (requests × replicas, OpenCost's default prices): {} → {} ({}, {})",
+        money(t0.monthly),
+        money(t1.monthly),
+        signed_money(d),
+        percent(pct)
+    );
+    if t0.monthly_max != t0.monthly || t1.monthly_max != t1.monthly {
+        let (d, pct) = delta(t0.monthly_max, t1.monthly_max);
+        line.push_str(&format!(
+            "; at maximum replicas {} → {} ({}, {})",
+            money(t0.monthly_max),
+            money(t1.monthly_max),
+            signed_money(d),
+            percent(pct)
+        ));
+    }
+    line.push_str(". `kfold cost PATH --baseline OLD` gives the table.\n");
+    Some(line)
+}
+
 /// `$1,234.56`, or `−$1,234.56` (with a minus sign) below zero.
 pub fn money(x: f64) -> String {
     let cents = (x.abs() * 100.0).round() as u128;

@@ -123,6 +123,11 @@ pub fn run(settings: &Settings, args: Args) -> i32 {
     let failed = diags.iter().any(|d| d.level == crate::error::Level::Error);
     let piping = args.write && args.paths.iter().any(|p| p.as_os_str() == "-");
     let mut text = summary(&log, &rewrites, args.policy, !args.write);
+    if !log.changes.is_empty()
+        && let Some(line) = crate::commands::cost::before_after_line(&before, &docs)
+    {
+        text.push_str(&line);
+    }
     if args.write && !failed {
         let written = write_files(&rewrites, &before, &docs, &mut diags);
         text.push_str(&format!(

@@ -93,6 +93,9 @@ pub fn run(settings: &Settings, args: &Args, policy: &Policy, root: &Path) -> i3
         }
     };
     text.push_str(&changes(&log, &name, args.policy));
+    if let Some(line) = crate::commands::cost::before_after_line(&before, &docs) {
+        text.push_str(&line);
+    }
     for e in &edits {
         let file = e.path.display().to_string();
         let old = e.old.as_deref().unwrap_or("");
