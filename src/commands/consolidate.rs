@@ -529,6 +529,7 @@ pub(crate) fn plan(args: &Args) -> Result<Plan, Diag> {
         // Each environment is optimized as built; the overlays are then proven against the
         // optimized environments, not the originals.
         for env in &mut d.envs {
+            let before = env.docs.clone();
             let log = crate::passes::run(&mut env.docs, &policy);
             optimized.push_str(&format!("{}: {} change(s)\n", env.name, log.changes.len()));
             for c in &log.changes {
@@ -544,6 +545,9 @@ pub(crate) fn plan(args: &Args) -> Result<Plan, Diag> {
             }
             for n in &log.notes {
                 optimized.push_str(&format!("  note: {n}\n"));
+            }
+            if let Some(line) = crate::commands::cost::before_after_line(&before, &env.docs) {
+                optimized.push_str(&format!("  {line}"));
             }
         }
     }
