@@ -711,33 +711,37 @@ fn normalize(mut node: Node) -> Node {
     node
 }
 
-/// `helm.sh/chart` and `app.kubernetes.io/managed-by` on the resource's own labels.
-fn add_chart_labels(t: &mut T, chart: &str) {
-    let T::Map(entries) = t else { return };
-    let meta = match entries.iter().position(|(k, _, _)| k == "metadata") {
+/// The mapping under `key`, made (or opened up from a literal) when needed.
+fn child_map<'a>(
+    entries: &'a mut Vec<(String, T, bool)>,
+    key: &str,
+) -> Option<&'a mut Vec<(String, T, bool)>> {
+    let i = match entries.iter().position(|(k, _, _)| k == key) {
         Some(i) => i,
         None => {
-            entries.push(("metadata".into(), T::Map(Vec::new()), false));
+            entries.push((key.into(), T::Map(Vec::new()), false));
             entries.len() - 1
         }
     };
-    let meta = &mut entries[meta].1;
-    if let T::Lit(n) = meta {
-        *meta = lit_to_map(n);
+    let child = &mut entries[i].1;
+    if let T::Lit(n) = child {
+        *child = lit_to_map(n);
     }
-    let T::Map(meta) = meta else { return };
-    let labels = match meta.iter().position(|(k, _, _)| k == "labels") {
-        Some(i) => i,
-        None => {
-            meta.push(("labels".into(), T::Map(Vec::new()), false));
-            meta.len() - 1
-        }
+    match child {
+        T::Map(m) => Some(m),
+        _ => None,
+    }
+}
+
+/// `helm.sh/chart` and `app.kubernetes.io/managed-by` on the resource's own labels.
+fn add_chart_labels(t: &mut T, chart: &str) {
+    let T::Map(entries) = t else { return };
+    let Some(meta) = child_map(entries, "metadata") else {
+        return;
     };
-    let labels = &mut meta[labels].1;
-    if let T::Lit(n) = labels {
-        *labels = lit_to_map(n);
-    }
-    let T::Map(labels) = labels else { return };
+    let Some(labels) = child_map(meta, "labels") else {
+        return;
+    };
     labels.retain(|(k, _, _)| k != "helm.sh/chart" && k != "app.kubernetes.io/managed-by");
     labels.push((
         "helm.sh/chart".into(),

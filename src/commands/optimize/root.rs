@@ -548,17 +548,8 @@ fn overlay_edits(
     let mut edits = Vec::new();
     let mut patch_entries = Vec::new();
     if !strategic.is_empty() {
-        let path = root.join(PATCHES);
-        let old = read(&path)?;
-        let mut new = render(&strategic)?;
-        if let Some(old) = &old {
-            // Computed against a build that already has the earlier patches: they follow.
-            new = format!(
-                "{}---\n{new}",
-                old.trim_end_matches('\n').to_string() + "\n"
-            );
-        }
-        edits.push(FileEdit { path, old, new });
+        // Computed against a build that already has the earlier patches: they follow.
+        edits.push(appended(root.join(PATCHES), &strategic)?);
         patch_entries.push(format!("- path: {PATCHES}\n"));
     }
     for (target, ops) in &json {
@@ -588,16 +579,7 @@ fn overlay_edits(
     }
     let mut ktext_new = ktext.clone();
     if !added.is_empty() {
-        let path = root.join(RESOURCES);
-        let old = read(&path)?;
-        let mut new = render(&added)?;
-        if let Some(old) = &old {
-            new = format!(
-                "{}---\n{new}",
-                old.trim_end_matches('\n').to_string() + "\n"
-            );
-        }
-        edits.push(FileEdit { path, old, new });
+        edits.push(appended(root.join(RESOURCES), &added)?);
         if !listed(&k, "resources", RESOURCES) {
             ktext_new = append_item(&ktext_new, "resources", &format!("- {RESOURCES}\n"))
                 .ok_or_else(|| not_block(&kpath, "resources"))?;
@@ -855,6 +837,16 @@ fn write_all(edits: &[FileEdit]) -> Result<(), Diag> {
         }
     }
     Ok(())
+}
+
+/// `docs` written after what `path` already holds (a new file if there is none).
+fn appended(path: PathBuf, docs: &[Node]) -> Result<FileEdit, Diag> {
+    let old = read(&path)?;
+    let mut new = render(docs)?;
+    if let Some(old) = &old {
+        new = format!("{}\n---\n{new}", old.trim_end_matches('\n'));
+    }
+    Ok(FileEdit { path, old, new })
 }
 
 /// Puts the files back as they were (removing the new ones).
