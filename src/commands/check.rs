@@ -445,7 +445,7 @@ fn check_chart(dir: &Path, record: &Record) -> Outcome {
         Err(d) => {
             return Outcome::judged(
                 NAME,
-                "the chart",
+                "the chart cannot be verified",
                 vec![Problem::new(d.message).in_file(chart)],
             );
         }
