@@ -210,4 +210,10 @@ fn environments_of_a_consolidated_tree_as_a_table() {
         replicas["values"],
         serde_json::json!({"dev": "1", "production": "3", "staging": "2"})
     );
+    let (code, _, err) = kfold(
+        &["diff", "--envs", "k8s", "other"],
+        out_dir.parent().unwrap(),
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("--envs DIR takes no other paths"), "{err}");
 }

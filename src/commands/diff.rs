@@ -31,6 +31,15 @@ pub struct Args<'a> {
 
 pub fn run(settings: &Settings, args: Args) -> i32 {
     if let Some(dir) = args.envs {
+        if !args.paths.is_empty() || args.stat || args.exit_code {
+            report(
+                settings,
+                &[Diag::new(
+                    "--envs DIR takes no other paths, --stat or --exit-code",
+                )],
+            );
+            return exit::ERROR;
+        }
         return crate::commands::envs::run(settings, dir, args.format);
     }
     let mut builder = Builder::new(BuildOptions::default());
