@@ -269,7 +269,7 @@ fn mask(values: &[Option<String>]) -> Vec<Option<String>> {
 /// Cut in the middle: a path's last keys and an image's tag are what tell rows apart.
 fn cell(s: &str, width: usize) -> String {
     let n = s.chars().count();
-    if n <= width {
+    if n <= width || width < 2 {
         return s.to_string();
     }
     let head = (width - 1) / 3;
