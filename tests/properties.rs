@@ -3,7 +3,7 @@
 //! every edit a pass makes is one it recorded (it touches nothing outside the fields it
 //! logs), the default policy keeps every resource, and a second run changes nothing.
 
-use kfold::doc::{Document, Node, ResId, Value};
+use kfold::doc::{Document, Node, ResId};
 use kfold::passes::{self, ChangeLog, PASSES};
 use kfold::policy::Policy;
 use std::collections::BTreeMap;
@@ -40,36 +40,6 @@ fn load(path: &Path) -> Vec<Document> {
     loaded.docs.docs
 }
 
-/// JSON pointers of the nodes where two trees differ (as deep as both sides share shape).
-fn differences(a: &Node, b: &Node, at: &str, out: &mut Vec<String>) {
-    if a == b {
-        return;
-    }
-    match (&a.value, &b.value) {
-        (Value::Map(x), Value::Map(y)) => {
-            for e in &x.entries {
-                let p = format!("{at}/{}", e.key.replace('~', "~0").replace('/', "~1"));
-                match y.get(&e.key) {
-                    Some(v) => differences(&e.value, v, &p, out),
-                    None => out.push(p),
-                }
-            }
-            for e in y.entries.iter().filter(|e| !x.contains_key(&e.key)) {
-                out.push(format!(
-                    "{at}/{}",
-                    e.key.replace('~', "~0").replace('/', "~1")
-                ));
-            }
-        }
-        (Value::Seq(x), Value::Seq(y)) if x.len() == y.len() => {
-            for (i, (m, n)) in x.iter().zip(y).enumerate() {
-                differences(m, n, &format!("{at}/{i}"), out);
-            }
-        }
-        _ => out.push(at.to_string()),
-    }
-}
-
 /// Every edit between `before` and `after` is covered by a change the log recorded for that
 /// resource: at the same field, inside it, or around it (a whole block set at once).
 fn assert_every_edit_recorded(
@@ -96,8 +66,7 @@ fn assert_every_edit_recorded(
         match old.get(id) {
             None => assert!(recorded(id, ""), "{name}: {id} added without a record"),
             Some(was) => {
-                let mut diffs = Vec::new();
-                differences(was, root, "", &mut diffs);
+                let diffs = kfold::doc::pointer::differences(was, root, usize::MAX);
                 edits += diffs.len();
                 for p in diffs {
                     // An autoscaling upgrade renames the resource's apiVersion: recorded there.

@@ -58,6 +58,42 @@ fn index(token: &str, len: usize, allow_end: bool) -> Option<usize> {
     (i < len || (allow_end && i == len)).then_some(i)
 }
 
+/// Pointers of the nodes where two trees differ, as deep as both sides share a shape
+/// (maps by key, lists of equal length by index), the first `limit` of them.
+pub fn differences(a: &Node, b: &Node, limit: usize) -> Vec<String> {
+    fn walk(a: &Node, b: &Node, at: &str, limit: usize, out: &mut Vec<String>) {
+        if a == b || out.len() >= limit {
+            return;
+        }
+        match (&a.value, &b.value) {
+            (Value::Map(x), Value::Map(y)) => {
+                for e in &y.entries {
+                    let path = format!("{at}/{}", escape(&e.key));
+                    match x.get(&e.key) {
+                        Some(v) => walk(v, &e.value, &path, limit, out),
+                        None if out.len() < limit => out.push(path),
+                        None => {}
+                    }
+                }
+                for e in x.entries.iter().filter(|e| !y.contains_key(&e.key)) {
+                    if out.len() < limit {
+                        out.push(format!("{at}/{}", escape(&e.key)));
+                    }
+                }
+            }
+            (Value::Seq(x), Value::Seq(y)) if x.len() == y.len() => {
+                for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                    walk(v, w, &format!("{at}/{i}"), limit, out);
+                }
+            }
+            _ => out.push(if at.is_empty() { "/".into() } else { at.into() }),
+        }
+    }
+    let mut out = Vec::new();
+    walk(a, b, "", limit, &mut out);
+    out
+}
+
 pub fn get<'a>(root: &'a Node, tokens: &[impl AsRef<str>]) -> Option<&'a Node> {
     let mut node = root;
     for t in tokens {
@@ -242,6 +278,18 @@ mod tests {
 
     fn doc(s: &str) -> Node {
         parse_str(s).unwrap().remove(0)
+    }
+
+    #[test]
+    fn differences_name_the_deepest_shared_shape_and_stop_at_the_limit() {
+        let a = doc("a: {b: 1, c: [1, 2]}\nd/e: x\n");
+        let b = doc("a: {b: 2, c: [1, 3, 4]}\nd/e: y\nf: 1\n");
+        assert_eq!(
+            differences(&a, &b, usize::MAX),
+            vec!["/a/b", "/a/c", "/d~1e", "/f"]
+        );
+        assert_eq!(differences(&a, &b, 1), vec!["/a/b"]);
+        assert!(differences(&a, &a, usize::MAX).is_empty());
     }
 
     #[test]

@@ -248,8 +248,7 @@ fn differences(rebuilt: &[Document], want: &[Document], before: &[Document]) -> 
             }
         }
         if render_document(g).ok() != render_document(&d).ok() {
-            let mut fields = Vec::new();
-            differing(&g.root, &d.root, "", &mut fields);
+            let fields = pointer::differences(&g.root, &d.root, 3);
             out.push(format!("{} at {}", display(&id), fields.join(", ")));
         }
     }
@@ -260,34 +259,6 @@ fn differences(rebuilt: &[Document], want: &[Document], before: &[Document]) -> 
         }
     }
     out
-}
-
-fn differing(a: &Node, b: &Node, at: &str, out: &mut Vec<String>) {
-    if a == b || out.len() >= 3 {
-        return;
-    }
-    match (&a.value, &b.value) {
-        (Value::Map(x), Value::Map(y)) => {
-            for e in &y.entries {
-                let path = format!("{at}/{}", pointer::escape(&e.key));
-                match x.get(&e.key) {
-                    Some(v) => differing(v, &e.value, &path, out),
-                    None => out.push(path),
-                }
-            }
-            for e in &x.entries {
-                if !y.contains_key(&e.key) {
-                    out.push(format!("{at}/{}", pointer::escape(&e.key)));
-                }
-            }
-        }
-        (Value::Seq(x), Value::Seq(y)) if x.len() == y.len() => {
-            for (i, (v, w)) in x.iter().zip(y).enumerate() {
-                differing(v, w, &format!("{at}/{i}"), out);
-            }
-        }
-        _ => out.push(if at.is_empty() { "/".into() } else { at.into() }),
-    }
 }
 
 /// The resource as the file it was read from has it: the identity patches in a root match
