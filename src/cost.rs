@@ -50,11 +50,8 @@ impl Prices {
 
     /// A YAML mapping of any of [`Prices::KEYS`]; the others keep their defaults.
     pub fn parse(source: &Arc<Source>) -> Result<Prices, Diag> {
-        let docs = source
-            .parse()
-            .map_err(|e| Diag::new(format!("invalid YAML: {}", e.message)).at(source, e.pos))?;
         let mut prices = Prices::default();
-        let Some(root) = docs.into_iter().find_map(|d| d.root) else {
+        let Some(root) = source.first_root()? else {
             return Ok(prices);
         };
         let Some(map) = root.as_map() else {

@@ -74,12 +74,7 @@ impl Record {
 
     pub fn parse(path: &Path, text: String) -> Result<Record, Diag> {
         let source = Source::new(path, text);
-        let root = source
-            .parse()
-            .map_err(|e| Diag::new(format!("invalid YAML: {}", e.message)).at(&source, e.pos))?
-            .into_iter()
-            .find_map(|d| d.root)
-            .unwrap_or_else(Node::map);
+        let root = source.first_root()?.unwrap_or_else(Node::map);
         let err = |msg: String, node: &Node| Diag::new(msg).at(&source, node.pos);
         let mut r = Record::default();
         let Some(top) = root.as_map() else {

@@ -101,6 +101,15 @@ impl Source {
     }
 
     /// Parses this source's documents, their positions pointing back here.
+    /// The first document of a configuration file (`None` when it has none), invalid YAML
+    /// reported at its position.
+    pub fn first_root(self: &Arc<Self>) -> Result<Option<Node>, crate::error::Diag> {
+        let docs = self.parse().map_err(|e| {
+            crate::error::Diag::new(format!("invalid YAML: {}", e.message)).at(self, e.pos)
+        })?;
+        Ok(docs.into_iter().find_map(|d| d.root))
+    }
+
     pub fn parse(&self) -> Result<Vec<crate::load::parse::RawDoc>, crate::load::parse::ParseError> {
         crate::load::parse::parse_stream_in(&self.text, self.id)
     }

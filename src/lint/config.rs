@@ -117,12 +117,7 @@ impl LintSettings {
             Diag::new(format!("cannot read: {e}")).in_file(path.display().to_string())
         })?;
         let source = Source::new(path, text);
-        let root = source
-            .parse()
-            .map_err(|e| Diag::new(format!("invalid YAML: {}", e.message)).at(&source, e.pos))?
-            .into_iter()
-            .find_map(|d| d.root)
-            .unwrap_or_else(Node::map);
+        let root = source.first_root()?.unwrap_or_else(Node::map);
         let err = |msg: String, node: &Node| Diag::new(msg).at(&source, node.pos);
         let mut s = LintSettings::default();
         let Some(top) = root.as_map() else {
