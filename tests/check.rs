@@ -2,34 +2,10 @@
 //! generated file, a change of a source, a stale rendered snapshot, lint findings over the
 //! threshold, or, once the sources are retired, a patch every overlay repeats.
 
+mod common;
+
+use common::{copy_dir, kfold_in as kfold};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn kfold(args: &[&str], cwd: &Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kfold"))
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("kfold runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for e in walkdir::WalkDir::new(from).into_iter().flatten() {
-        let rel = e.path().strip_prefix(from).expect("inside");
-        let dest = to.join(rel);
-        if e.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).expect("mkdir");
-        } else {
-            std::fs::copy(e.path(), &dest).expect("copy");
-        }
-    }
-}
 
 /// A scratch folder holding a copy of the example sources (`src/`) consolidated into `k8s/`.
 fn consolidated(name: &str) -> PathBuf {

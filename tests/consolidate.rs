@@ -1,30 +1,11 @@
 //! `kfold consolidate` end to end: small environments with one kind of difference each
 //! (snapshots of the generated tree), the example tree, safety and idempotence.
 
+mod common;
+
+use common::{kfold_in as kfold, scratch as tmp, tree, write};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn kfold(args: &[&str], cwd: &Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kfold"))
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("kfold runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kfold-cons-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("tmp");
-    dir
-}
 
 fn deployment(name: &str, replicas: u32, image: &str, env: &str) -> String {
     format!(
@@ -32,33 +13,7 @@ fn deployment(name: &str, replicas: u32, image: &str, env: &str) -> String {
     )
 }
 
-fn write(dir: &Path, files: &[(&str, String)]) {
-    for (rel, text) in files {
-        let p = dir.join(rel);
-        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        std::fs::write(p, text).expect("write");
-    }
-}
-
 /// All files of a tree, for snapshots and comparisons.
-fn tree(dir: &Path) -> BTreeMap<String, String> {
-    walkdir::WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .flatten()
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            let rel = e
-                .path()
-                .strip_prefix(dir)
-                .expect("inside")
-                .display()
-                .to_string();
-            (rel, std::fs::read_to_string(e.path()).unwrap_or_default())
-        })
-        .collect()
-}
-
 fn show(t: &BTreeMap<String, String>) -> String {
     t.iter()
         .filter(|(k, _)| k.as_str() != "README.md" && k.as_str() != "kfold.yaml")
@@ -249,7 +204,7 @@ fn dry_run_and_refusals_write_nothing() {
         "{out}"
     );
     assert!(!dir.join("out").exists(), "dry run wrote files");
-    write(&dir, &[("taken/keep.txt", "mine".into())]);
+    write(&dir, &[("taken/keep.txt", "mine")]);
     let (code, _, err) = kfold(&["consolidate", "src", "--out", "taken"], &dir);
     assert_eq!(code, 2, "{err}");
     assert_eq!(

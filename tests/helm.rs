@@ -4,6 +4,9 @@
 //! Helm runs when an interpreter can import helm_python: $KFOLD_HELM_PYTHON (CI sets it,
 //! and then it must work), else `python3`; otherwise those tests print why and skip.
 
+mod common;
+
+use common::{kfold_with_path as kfold_with, scratch as tmp, tree, write};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -74,21 +77,6 @@ fn path_without_helm() -> String {
     dir.display().to_string()
 }
 
-fn kfold_with(args: &[&str], cwd: &Path, path: &str) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kfold"))
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .env("PATH", path)
-        .output()
-        .expect("kfold runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 fn kfold(args: &[&str], cwd: &Path) -> (i32, String, String) {
     kfold_with(args, cwd, &path_with_helm())
 }
@@ -99,39 +87,6 @@ fn flat(text: &str) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kfold-helm-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("tmp");
-    dir
-}
-
-fn write(dir: &Path, files: &[(&str, &str)]) {
-    for (rel, text) in files {
-        let p = dir.join(rel);
-        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        std::fs::write(p, text).expect("write");
-    }
-}
-
-fn tree(dir: &Path) -> BTreeMap<String, String> {
-    walkdir::WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .flatten()
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            let rel = e
-                .path()
-                .strip_prefix(dir)
-                .expect("inside")
-                .display()
-                .to_string();
-            (rel, std::fs::read_to_string(e.path()).unwrap_or_default())
-        })
-        .collect()
 }
 
 fn show(t: &BTreeMap<String, String>, only: impl Fn(&str) -> bool) -> String {

@@ -2,6 +2,9 @@
 //! each pass on its fixtures (`testdata/passes/<pass>/<case>/{input,policy}.yaml`, one
 //! snapshot each), idempotence, unknown fields, policy errors, and the command itself.
 
+mod common;
+
+use common::{copy_dir, scratch as tmp};
 use kfold::doc::Document;
 use kfold::passes::{self, ChangeLog, display};
 use kfold::policy::Policy;
@@ -83,22 +86,6 @@ fn kfold(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kfold-opt-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("tmp");
-    dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read_dir").flatten() {
-        if e.path().is_file() {
-            std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
-        }
-    }
 }
 
 #[test]
@@ -371,17 +358,6 @@ fn a_kustomize_root_among_other_files_is_refused_with_the_way_round() {
     assert!(err.contains("--into is for a kustomize root"), "{err}");
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read_dir").flatten() {
-        if e.path().is_dir() {
-            copy_tree(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
-        }
-    }
-}
-
 fn build(root: &Path) -> Vec<Document> {
     kfold::kustomize::build::Builder::new(Default::default())
         .build(root)
@@ -399,7 +375,7 @@ fn optimized_build(root: &Path, policy_file: &Path) -> Vec<(String, String)> {
 #[test]
 fn a_kustomize_root_takes_the_changes_as_patches_proven_by_building_it() {
     let dir = tmp("root-overlay");
-    copy_tree(Path::new("testdata/optimize-root"), &dir);
+    copy_dir(Path::new("testdata/optimize-root"), &dir);
     let (overlay, base, policy) = (
         dir.join("overlay"),
         dir.join("base"),
@@ -470,7 +446,7 @@ fn a_kustomize_root_takes_the_changes_as_patches_proven_by_building_it() {
 #[test]
 fn into_base_edits_the_files_the_resources_come_from() {
     let dir = tmp("root-base");
-    copy_tree(Path::new("testdata/optimize-root"), &dir);
+    copy_dir(Path::new("testdata/optimize-root"), &dir);
     let (overlay, policy) = (dir.join("overlay"), dir.join("policy-base.yaml"));
     let want = optimized_build(&overlay, &policy);
     let k_before = std::fs::read_to_string(overlay.join("kustomization.yaml")).expect("read");
@@ -552,7 +528,7 @@ fn into_base_refuses_a_field_a_patch_sets() {
 fn a_root_that_undoes_its_patches_is_restored_and_explained() {
     // The dev overlay's `replicas:` entry puts back the spec.replicas the HPA rule drops.
     let dir = tmp("root-undo");
-    copy_tree(Path::new("testdata/example/deployments/kustomize"), &dir);
+    copy_dir(Path::new("testdata/example/deployments/kustomize"), &dir);
     let dev = dir.join("overlays/dev");
     let k_before = std::fs::read_to_string(dev.join("kustomization.yaml")).expect("read");
     let (code, _, err) = kfold(
@@ -966,7 +942,7 @@ data: {a: "1"}
 #[test]
 fn in_a_kustomize_root_a_policy_matches_the_name_the_base_gives() {
     let dir = tmp("root-original-name");
-    copy_tree(Path::new("testdata/optimize-root"), &dir);
+    copy_dir(Path::new("testdata/optimize-root"), &dir);
     // The overlay renames `api` to `prod-api`; the policy names the base's `api` exactly.
     let policy = dir.join("by-name.yaml");
     std::fs::write(
