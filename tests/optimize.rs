@@ -272,28 +272,34 @@ fn policy_errors_name_the_file_and_line() {
         .collect();
     files.sort();
     for f in files {
-        let text = std::fs::read_to_string(&f).expect("read");
-        let expect = text
-            .lines()
-            .next()
-            .and_then(|l| l.strip_prefix("# expect: "))
-            .expect("an expect line");
-        let (at, message) = expect.split_once(' ').expect("LINE:COL message");
-        let err = Policy::from_file(&f).expect_err("must not parse");
-        assert_eq!(
-            err.location(),
-            Some(format!("{}:{at}", f.display())),
-            "{}: {}",
-            f.display(),
-            err.message
-        );
-        assert!(
-            err.message.contains(message),
-            "{}: {}",
-            f.display(),
-            err.message
-        );
+        assert_policy_error(&f, |at| format!("{}:{at}", f.display()));
     }
+}
+
+/// A policy whose first line says `# expect: WHERE message` fails to parse with that
+/// message at the location `located` makes of WHERE.
+fn assert_policy_error(f: &Path, located: impl Fn(&str) -> String) {
+    let text = std::fs::read_to_string(f).expect("read");
+    let expect = text
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("# expect: "))
+        .expect("an expect line");
+    let (at, message) = expect.split_once(' ').expect("WHERE message");
+    let err = Policy::from_file(f).expect_err("must not parse");
+    assert_eq!(
+        err.location(),
+        Some(located(at)),
+        "{}: {}",
+        f.display(),
+        err.message
+    );
+    assert!(
+        err.message.contains(message),
+        "{}: {}",
+        f.display(),
+        err.message
+    );
 }
 
 #[test]
@@ -694,28 +700,9 @@ fn usage_errors_name_the_usage_file_and_line() {
     cases.sort();
     assert!(cases.len() >= 10, "{cases:?}");
     for case in cases {
-        let f = case.join("policy.yaml");
-        let text = std::fs::read_to_string(&f).expect("read");
-        let expect = text
-            .lines()
-            .next()
-            .and_then(|l| l.strip_prefix("# expect: "))
-            .expect("an expect line");
-        let (at, message) = expect.split_once(' ').expect("FILE:LINE:COL message");
-        let err = Policy::from_file(&f).expect_err("must not parse");
-        assert_eq!(
-            err.location(),
-            Some(format!("{}/{at}", case.display())),
-            "{}: {}",
-            case.display(),
-            err.message
-        );
-        assert!(
-            err.message.contains(message),
-            "{}: {}",
-            case.display(),
-            err.message
-        );
+        assert_policy_error(&case.join("policy.yaml"), |at| {
+            format!("{}/{at}", case.display())
+        });
     }
 }
 
