@@ -241,21 +241,7 @@ pub fn run(settings: &Settings, args: Args) -> i32 {
             }
         }
     }
-    let parent = args
-        .out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if let Err(e) = std::fs::create_dir_all(parent) {
-        report(
-            settings,
-            &[Diag::new(format!(
-                "cannot create {}: {e}",
-                parent.display()
-            ))],
-        );
-        return exit::ERROR;
-    }
+    // Staging creates the destination's parent folders on the way.
     let staged = match Staged::write(args.out, "helm", &files) {
         Ok(s) => s,
         Err(d) => {

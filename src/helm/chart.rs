@@ -233,16 +233,7 @@ impl Aligner<'_> {
                     path.pop();
                     return None;
                 }
-                let cells: Vec<Option<Cell>> = children
-                    .iter()
-                    .map(|c| {
-                        c.map(|c| match c {
-                            Some(n) => Cell::Val(n.clone()),
-                            None => Cell::Absent,
-                        })
-                    })
-                    .collect();
-                (self.slot(path, &cells), true)
+                (self.slot(path, &cells(&children)), true)
             };
             path.pop();
             entries.push((key.to_string(), t.0, t.1));
@@ -280,16 +271,7 @@ impl Aligner<'_> {
                     let flat: Vec<Option<&Node>> = children.iter().map(|c| c.flatten()).collect();
                     (self.align(path, &flat), false)
                 } else {
-                    let cells: Vec<Option<Cell>> = children
-                        .iter()
-                        .map(|c| {
-                            c.map(|c| match c {
-                                Some(n) => Cell::Val(n.clone()),
-                                None => Cell::Absent,
-                            })
-                        })
-                        .collect();
-                    (self.slot(path, &cells), true)
+                    (self.slot(path, &cells(&children)), true)
                 };
                 path.pop();
                 items.push(item);
@@ -1094,6 +1076,20 @@ pub fn generate(envs: &[EnvBuild], opts: &Options) -> Vec<(PathBuf, String)> {
         ));
     }
     files
+}
+
+/// Per environment: the node it has here, `Absent` where the environment has the parent
+/// but not this, `None` where it lacks the parent too.
+fn cells(children: &[Option<Option<&Node>>]) -> Vec<Option<Cell>> {
+    children
+        .iter()
+        .map(|c| {
+            c.map(|c| match c {
+                Some(n) => Cell::Val(n.clone()),
+                None => Cell::Absent,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
