@@ -26,9 +26,9 @@ fn render(findings: &[kfold::lint::Finding], name: &str) -> String {
                 f.pos.line,
                 f.pos.col,
                 f.severity,
-                f.kind,
-                f.namespace,
-                f.name,
+                f.resource.kind,
+                f.resource.namespace,
+                f.resource.name,
                 f.pointer,
                 f.message
             )

@@ -145,7 +145,7 @@ pub fn layout(dir: &Path) -> Layout {
 
 /// The same finding reached through several roots is reported once, listing the roots;
 /// findings come out in (file, line, column, rule, pointer, message) order.
-fn merge(findings: Vec<Finding>) -> Vec<Finding> {
+fn merge(mut findings: Vec<Finding>) -> Vec<Finding> {
     fn key(f: &Finding) -> (&str, u32, u32, &str, &str, &str) {
         let (pos, rule) = (f.pos, f.rule.name);
         (f.file(), pos.line, pos.col, rule, &f.pointer, &f.message)
@@ -154,24 +154,35 @@ fn merge(findings: Vec<Finding>) -> Vec<Finding> {
     // stable, so of equal findings the first one found is kept.
     let mut order: Vec<usize> = (0..findings.len()).collect();
     order.sort_by(|&a, &b| key(&findings[a]).cmp(&key(&findings[b])));
-    let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
-    let mut merged: Vec<Finding> = Vec::with_capacity(slots.len());
-    for i in order {
-        let Some(f) = slots[i].take() else {
-            continue;
-        };
-        match merged.last_mut() {
-            Some(kept) if key(kept) == key(&f) => {
-                for r in f.roots {
-                    if !kept.roots.contains(&r) {
-                        kept.roots.push(r);
-                    }
-                }
+    permute(&mut findings, order);
+    findings.dedup_by(|later, kept| {
+        if key(later) != key(kept) {
+            return false;
+        }
+        for r in later.roots.drain(..) {
+            if !kept.roots.contains(&r) {
+                kept.roots.push(r);
             }
-            _ => merged.push(f),
+        }
+        true
+    });
+    findings
+}
+
+/// Puts `items[order[i]]` at `i` in place, a swap per move (tens of thousands of findings
+/// are not copied into a second list).
+fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
+    for start in 0..items.len() {
+        let mut at = start;
+        while order[at] != usize::MAX {
+            let from = std::mem::replace(&mut order[at], usize::MAX);
+            if from == start {
+                break;
+            }
+            items.swap(at, from);
+            at = from;
         }
     }
-    merged
 }
 
 /// The configuration (`--config`, or .kfold.yaml here or above), reported when it is bad.
@@ -530,9 +541,9 @@ fn finish(
         .unwrap_or(Severity::Error);
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let _ = match args.format {
-        Format::Human => stdout.write_all(reporter::human(findings, settings.color).as_bytes()),
+        Format::Human => reporter::human_to(&mut stdout, findings, settings.color),
         Format::Json => reporter::json_to(&mut stdout, findings, &input_errors),
-        Format::Sarif => stdout.write_all(reporter::sarif(findings, RULES).as_bytes()),
+        Format::Sarif => reporter::sarif_to(&mut stdout, findings, RULES),
         Format::Github => reporter::github_to(&mut stdout, findings, &input_errors),
     };
     let _ = stdout.flush();
@@ -550,5 +561,27 @@ fn finish(
         exit::FINDINGS
     } else {
         exit::OK
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permute;
+
+    #[test]
+    fn permute_moves_every_item_to_its_place() {
+        for order in [
+            vec![],
+            vec![0],
+            vec![2, 0, 1],
+            vec![1, 0, 3, 2, 4],
+            vec![4, 3, 2, 1, 0],
+            vec![3, 5, 0, 1, 2, 4],
+        ] {
+            let mut items: Vec<char> = (0..order.len()).map(|i| (b'a' + i as u8) as char).collect();
+            let want: Vec<char> = order.iter().map(|&i| items[i]).collect();
+            permute(&mut items, order.clone());
+            assert_eq!(items, want, "order {order:?}");
+        }
     }
 }

@@ -226,13 +226,14 @@ impl Document {
     /// Source position of the node at a pointer; for a missing node, the nearest ancestor
     /// that exists (so a finding about an absent field points at its parent).
     pub fn pos(&self, pointer: &str) -> Pos {
-        let Ok(tokens) = pointer::parse(pointer) else {
-            return self.root.pos;
-        };
         let mut node = &self.root;
         let mut pos = node.pos;
-        for token in &tokens {
-            let Some(next) = pointer::get(node, std::slice::from_ref(token)) else {
+        // Walked token by token without collecting them: rules ask for a position per finding.
+        let Some(rest) = pointer.strip_prefix('/') else {
+            return pos;
+        };
+        for token in rest.split('/').map(pointer::unescape) {
+            let Some(next) = pointer::get(node, std::slice::from_ref(&token)) else {
                 break;
             };
             node = next;

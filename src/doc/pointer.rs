@@ -28,14 +28,16 @@ pub fn parse(pointer: &str) -> Result<Vec<String>, PatchError> {
     let Some(rest) = pointer.strip_prefix('/') else {
         return Err(PatchError::BadPointer(pointer.to_string()));
     };
-    let unescape = |t: &str| {
-        if t.contains('~') {
-            t.replace("~1", "/").replace("~0", "~")
-        } else {
-            t.to_string()
-        }
-    };
-    Ok(rest.split('/').map(unescape).collect())
+    Ok(rest.split('/').map(|t| unescape(t).into_owned()).collect())
+}
+
+/// A reference token with `~1` and `~0` decoded.
+pub fn unescape(token: &str) -> std::borrow::Cow<'_, str> {
+    if token.contains('~') {
+        token.replace("~1", "/").replace("~0", "~").into()
+    } else {
+        token.into()
+    }
 }
 
 pub fn join(tokens: &[impl AsRef<str>]) -> String {

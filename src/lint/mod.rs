@@ -7,6 +7,7 @@ pub mod report;
 use crate::doc::pointer::Op;
 use crate::doc::{Document, Pos, Source, source_by_id};
 use std::any::{Any, TypeId};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -197,6 +198,26 @@ pub struct Fix {
     pub safe: bool,
 }
 
+/// What a finding is about: one per document, shared by all of its findings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resource {
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl Resource {
+    pub fn of(doc: &Document) -> Resource {
+        Resource {
+            api_version: doc.api_version().to_string(),
+            kind: doc.kind().to_string(),
+            namespace: doc.namespace().to_string(),
+            name: doc.name().to_string(),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Finding {
     pub rule: &'static Rule,
@@ -207,12 +228,9 @@ pub struct Finding {
     pub pos: Pos,
     /// The file the position is in.
     pub source: Arc<Source>,
-    pub api_version: String,
-    pub kind: String,
-    pub namespace: String,
-    pub name: String,
-    pub help: Option<String>,
-    pub fix: Option<Fix>,
+    pub resource: Arc<Resource>,
+    pub help: Option<Cow<'static, str>>,
+    pub fix: Option<Box<Fix>>,
     /// Kustomize roots whose build contains this finding (empty for plain files).
     pub roots: Vec<String>,
     /// Index of the document in the slice given to `run` (for applying fixes).
@@ -220,17 +238,17 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn with_help(&mut self, help: impl Into<String>) -> &mut Finding {
+    pub fn with_help(&mut self, help: impl Into<Cow<'static, str>>) -> &mut Finding {
         self.help = Some(help.into());
         self
     }
 
     pub fn with_fix(&mut self, title: impl Into<String>, ops: Vec<Op>, safe: bool) -> &mut Finding {
-        self.fix = Some(Fix {
+        self.fix = Some(Box::new(Fix {
             title: title.into(),
             ops,
             safe,
-        });
+        }));
         self
     }
 
@@ -356,6 +374,8 @@ pub struct Check<'a> {
     /// Shared by every check of a run's slice of documents: one growing list, not one per
     /// rule and document.
     findings: &'a mut Vec<Finding>,
+    /// The document's identity, made by its first finding and shared by the others.
+    resource: &'a mut Option<Arc<Resource>>,
 }
 
 impl<'a> Check<'a> {
@@ -367,7 +387,16 @@ impl<'a> Check<'a> {
     ) -> &mut Finding {
         let pointer = pointer.into();
         let pos = self.doc.pos(&pointer);
-        let source = source_by_id(pos.file).unwrap_or_else(|| self.doc.source.clone());
+        let source = if pos.file == 0 || pos.file == self.doc.source.id {
+            self.doc.source.clone()
+        } else {
+            source_by_id(pos.file).unwrap_or_else(|| self.doc.source.clone())
+        };
+        let doc = self.doc;
+        let resource = self
+            .resource
+            .get_or_insert_with(|| Arc::new(Resource::of(doc)))
+            .clone();
         self.findings.push(Finding {
             rule: self.rule,
             severity: self.rule.severity,
@@ -375,10 +404,7 @@ impl<'a> Check<'a> {
             pointer,
             pos,
             source,
-            api_version: self.doc.api_version().to_string(),
-            kind: self.doc.kind().to_string(),
-            namespace: self.doc.namespace().to_string(),
-            name: self.doc.name().to_string(),
+            resource,
             help: None,
             fix: None,
             roots: Vec::new(),
@@ -516,8 +542,9 @@ pub fn run(
         .copied()
         .filter(|r| settings.enabled(r))
         .collect();
-    // Slices of documents, a few per core, each gathering its findings in one list.
-    let slice = docs.len().div_ceil(64).max(1);
+    // Small slices of documents, each gathering its findings in one list: lists that grow
+    // large are copied at every doubling into fresh memory, which costs more than the rules.
+    let slice = 32;
     let ranges: Vec<std::ops::Range<usize>> = (0..docs.len())
         .step_by(slice)
         .map(|start| start..(start + slice).min(docs.len()))
@@ -529,6 +556,7 @@ pub fn run(
             if settings.excluded(doc) {
                 continue;
             }
+            let mut resource = None;
             for &rule in enabled.iter().filter(|r| r.applies_to(doc.kind())) {
                 if ignored_by_annotation(doc, rule) || settings.ignored_object(rule, doc) {
                     continue;
@@ -539,6 +567,7 @@ pub fn run(
                     ctx: &ctx,
                     rule,
                     findings: &mut out,
+                    resource: &mut resource,
                 };
                 (rule.check)(&mut check);
                 let mut kept = start;

@@ -128,10 +128,10 @@ fn finding_json(f: &Finding) -> FindingJson<'_> {
         message: &f.message,
         pointer: &f.pointer,
         resource: ResourceJson {
-            api_version: &f.api_version,
-            kind: &f.kind,
-            name: &f.name,
-            namespace: &f.namespace,
+            api_version: &f.resource.api_version,
+            kind: &f.resource.kind,
+            name: &f.resource.name,
+            namespace: &f.resource.namespace,
         },
         roots: &f.roots,
         rule: f.rule.name,
@@ -139,28 +139,65 @@ fn finding_json(f: &Finding) -> FindingJson<'_> {
     }
 }
 
-/// Pretty JSON as if nested inside a larger document: serde_json's pretty printer starts
-/// at column 0, and the only raw line breaks it writes are its own (strings escape theirs),
-/// so indenting after each one shifts the whole value right.
-struct Indented<'w> {
-    inner: &'w mut dyn std::io::Write,
-    indent: &'static [u8],
+/// Formats findings on every core, a batch at a time, and writes the batches in order.
+/// `format` gets each finding's index in `findings`, the output and a scratch buffer.
+/// Batches keep memory flat: the report for 10,000 resources is tens of MB.
+fn write_parallel(
+    w: &mut dyn std::io::Write,
+    findings: &[Finding],
+    format: impl Fn(usize, &Finding, &mut Vec<u8>, &mut Vec<u8>) + Sync,
+) -> std::io::Result<()> {
+    const PER_THREAD: usize = 2048;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let mut bufs: Vec<Vec<u8>> = vec![Vec::new(); threads];
+    let format = &format;
+    for (b, batch) in findings.chunks(PER_THREAD * threads).enumerate() {
+        let per = batch.len().div_ceil(threads);
+        let base = b * PER_THREAD * threads;
+        let jobs = batch.chunks(per).zip(bufs.iter_mut()).enumerate();
+        let run = move |k: usize, chunk: &[Finding], buf: &mut Vec<u8>| {
+            buf.clear();
+            let mut scratch = Vec::new();
+            for (i, f) in chunk.iter().enumerate() {
+                format(base + k * per + i, f, buf, &mut scratch);
+            }
+        };
+        if threads == 1 || batch.len() < 64 {
+            for (k, (chunk, buf)) in jobs {
+                run(k, chunk, buf);
+            }
+        } else {
+            std::thread::scope(|scope| {
+                for (k, (chunk, buf)) in jobs {
+                    scope.spawn(move || run(k, chunk, buf));
+                }
+            });
+        }
+        for buf in bufs.iter().take(batch.len().div_ceil(per)) {
+            w.write_all(buf)?;
+        }
+    }
+    Ok(())
 }
 
-impl std::io::Write for Indented<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let mut rest = buf;
-        while let Some(i) = rest.iter().position(|&b| b == b'\n') {
-            self.inner.write_all(&rest[..=i])?;
-            self.inner.write_all(self.indent)?;
-            rest = &rest[i + 1..];
-        }
-        self.inner.write_all(rest)?;
-        Ok(buf.len())
+/// Appends `text` with every line after the first indented: serde_json's pretty printer
+/// starts at column 0, and the only raw line breaks it writes are its own (strings escape
+/// theirs), so this shifts a whole value right as if it were nested.
+fn push_indented(out: &mut Vec<u8>, text: &[u8], indent: &[u8]) {
+    let mut rest = text;
+    while let Some(i) = rest.iter().position(|&b| b == b'\n') {
+        out.extend_from_slice(&rest[..=i]);
+        out.extend_from_slice(indent);
+        rest = &rest[i + 1..];
     }
+    out.extend_from_slice(rest);
+}
 
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
+/// A value as pretty JSON, indented to sit at `indent` inside a larger document.
+fn push_pretty(out: &mut Vec<u8>, scratch: &mut Vec<u8>, value: &impl Serialize, indent: &[u8]) {
+    scratch.clear();
+    if serde_json::to_writer_pretty(&mut *scratch, value).is_ok() {
+        push_indented(out, scratch, indent);
     }
 }
 
@@ -219,15 +256,10 @@ pub fn json_to(
         w.write_all(b"[]")?;
     } else {
         w.write_all(b"[")?;
-        for (i, f) in findings.iter().enumerate() {
-            w.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
-            let mut out = Indented {
-                inner: &mut *w,
-                indent: b"    ",
-            };
-            serde_json::to_writer_pretty(&mut out, &finding_json(f))
-                .map_err(std::io::Error::other)?;
-        }
+        write_parallel(w, findings, |i, f, out, scratch| {
+            out.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
+            push_pretty(out, scratch, &finding_json(f), b"    ");
+        })?;
         w.write_all(b"\n  ]")?;
     }
     writeln!(w, ",\n  \"summary\": {}\n}}", nested(&summary, "  "))
@@ -279,51 +311,75 @@ fn relative_uri(cwd: Option<&Path>, path: &str) -> String {
 }
 
 pub fn sarif(findings: &[Finding], rules: &[&'static Rule]) -> String {
+    let mut out = Vec::new();
+    let _ = sarif_to(&mut out, findings, rules);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// SARIF 2.1.0, the results written as they are made. The document is what
+/// `serde_json::to_string_pretty` gives for the whole log (keys sorted, so `results`
+/// comes before `tool`), without holding it in memory.
+pub fn sarif_to(
+    w: &mut dyn std::io::Write,
+    findings: &[Finding],
+    rules: &[&'static Rule],
+) -> std::io::Result<()> {
     let cwd = std::env::current_dir().ok();
     let relative_uri = |path: &str| relative_uri(cwd.as_deref(), path);
-    let rule_index = |r: &Rule| rules.iter().position(|x| x.name == r.name).unwrap_or(0);
-    let doc = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "kfold",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/kfold/kfold",
-                "rules": rules.iter().map(|r| json!({
-                    "id": r.name,
-                    "name": r.name,
-                    "shortDescription": {"text": r.summary()},
-                    "fullDescription": {"text": r.summary()},
-                    "help": {"text": r.docs(), "markdown": r.docs()},
-                    "defaultConfiguration": {"level": sarif_level(r.severity)},
-                    "properties": {"category": r.category.as_str(), "code": r.code, "tags": [r.category.as_str()]},
-                })).collect::<Vec<_>>(),
-            }},
-            "results": findings.iter().map(|f| json!({
-                "ruleId": f.rule.name,
-                "ruleIndex": rule_index(f.rule),
-                "level": sarif_level(f.severity),
-                "message": {"text": f.message},
-                "locations": [{"physicalLocation": {
-                    "artifactLocation": {"uri": relative_uri(f.file())},
-                    "region": {
-                        "startLine": f.pos.line.max(1),
-                        "startColumn": f.pos.col.max(1),
-                        "endLine": f.pos.line.max(1),
-                        "endColumn": f.pos.col.max(1) + token_len(f),
-                    },
-                }}],
-                "partialFingerprints": {
-                    "kfold/v1": fnv(&format!("{}|{}|{}/{}/{}|{}", f.rule.name, relative_uri(f.file()), f.kind, f.namespace, f.name, f.pointer)),
+    let tool = json!({"driver": {
+        "name": "kfold",
+        "version": env!("CARGO_PKG_VERSION"),
+        "informationUri": "https://github.com/kfold/kfold",
+        "rules": rules.iter().map(|r| json!({
+            "id": r.name,
+            "name": r.name,
+            "shortDescription": {"text": r.summary()},
+            "fullDescription": {"text": r.summary()},
+            "help": {"text": r.docs(), "markdown": r.docs()},
+            "defaultConfiguration": {"level": sarif_level(r.severity)},
+            "properties": {"category": r.category.as_str(), "code": r.code, "tags": [r.category.as_str()]},
+        })).collect::<Vec<_>>(),
+    }});
+    let indices: std::collections::HashMap<&str, usize> =
+        rules.iter().enumerate().map(|(i, r)| (r.name, i)).collect();
+    w.write_all(b"{\n  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n  \"runs\": [\n    {\n      \"results\": [")?;
+    write_parallel(w, findings, |i, f, out, scratch| {
+        let uri = relative_uri(f.file());
+        let result = json!({
+            "ruleId": f.rule.name,
+            "ruleIndex": indices.get(f.rule.name).copied().unwrap_or(0),
+            "level": sarif_level(f.severity),
+            "message": {"text": f.message},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": uri},
+                "region": {
+                    "startLine": f.pos.line.max(1),
+                    "startColumn": f.pos.col.max(1),
+                    "endLine": f.pos.line.max(1),
+                    "endColumn": f.pos.col.max(1) + token_len(f),
                 },
-            })).collect::<Vec<_>>(),
-        }],
-    });
-    format!(
-        "{}\n",
-        serde_json::to_string_pretty(&doc).unwrap_or_default()
-    )
+            }}],
+            "partialFingerprints": {
+                "kfold/v1": fnv(&format!("{}|{}|{}/{}/{}|{}", f.rule.name, uri, f.resource.kind, f.resource.namespace, f.resource.name, f.pointer)),
+            },
+        });
+        out.extend_from_slice(if i == 0 {
+            b"\n        "
+        } else {
+            b",\n        "
+        });
+        push_pretty(out, scratch, &result, b"        ");
+    })?;
+    w.write_all(if findings.is_empty() {
+        b"]"
+    } else {
+        b"\n      ]"
+    })?;
+    w.write_all(b",\n      \"tool\": ")?;
+    let mut out = Vec::new();
+    push_pretty(&mut out, &mut Vec::new(), &tool, b"      ");
+    w.write_all(&out)?;
+    w.write_all(b"\n    }\n  ],\n  \"version\": \"2.1.0\"\n}\n")
 }
 
 /// Appends `s` escaped for a workflow command: `%`, CR and LF always, `:` and `,` in
@@ -343,15 +399,14 @@ fn gh_escape(out: &mut String, s: &str, property: bool) {
 
 /// Workflow commands written as they are made: one line a finding, then the input errors.
 pub fn github_to(
-    w: &mut impl std::io::Write,
+    w: &mut dyn std::io::Write,
     findings: &[Finding],
     input_errors: &[Diag],
 ) -> std::io::Result<()> {
     use std::fmt::Write;
     let cwd = std::env::current_dir().ok();
-    let mut out = String::new();
-    for f in findings {
-        out.clear();
+    write_parallel(w, findings, |_, f, buf, _| {
+        let mut out = String::new();
         let level = match f.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
@@ -371,9 +426,9 @@ pub fn github_to(
         out.push_str(")::");
         gh_escape(&mut out, &f.message, false);
         out.push('\n');
-        w.write_all(out.as_bytes())?;
-    }
-    out.clear();
+        buf.extend_from_slice(out.as_bytes());
+    })?;
+    let mut out = String::new();
     for d in input_errors {
         out.push_str("::error file=");
         let file = relative_uri(cwd.as_deref(), d.file.as_deref().unwrap_or(""));
@@ -387,8 +442,17 @@ pub fn github_to(
 
 /// Findings as miette reports, grouped by file, then a summary line.
 pub fn human(findings: &[Finding], color: bool) -> String {
-    let mut out = String::new();
-    for f in findings {
+    let mut out = Vec::new();
+    let _ = human_to(&mut out, findings, color);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+pub fn human_to(
+    w: &mut dyn std::io::Write,
+    findings: &[Finding],
+    color: bool,
+) -> std::io::Result<()> {
+    write_parallel(w, findings, |_, f, out, _| {
         let level = match f.severity {
             Severity::Error => Level::Error,
             Severity::Warning => Level::Warning,
@@ -402,26 +466,29 @@ pub fn human(findings: &[Finding], color: bool) -> String {
         d.level = level;
         d.help = f
             .help
-            .clone()
+            .as_ref()
+            .map(|h| h.to_string())
             .or_else(|| f.fix.as_ref().map(|x| format!("fix: {}", x.title)));
-        out.push_str(&format_diag(&d, color));
-    }
+        out.extend_from_slice(format_diag(&d, color).as_bytes());
+    })?;
     let s = summarize(findings);
-    out.push_str(&if findings.is_empty() {
-        "No findings.\n".to_string()
-    } else {
-        format!(
-            "{} error{}, {} warning{}, {} info in {} file{}\n",
-            s.errors,
-            if s.errors == 1 { "" } else { "s" },
-            s.warnings,
-            if s.warnings == 1 { "" } else { "s" },
-            s.infos,
-            s.files,
-            if s.files == 1 { "" } else { "s" }
-        )
-    });
-    out
+    w.write_all(
+        if findings.is_empty() {
+            "No findings.\n".to_string()
+        } else {
+            format!(
+                "{} error{}, {} warning{}, {} info in {} file{}\n",
+                s.errors,
+                if s.errors == 1 { "" } else { "s" },
+                s.warnings,
+                if s.warnings == 1 { "" } else { "s" },
+                s.infos,
+                s.files,
+                if s.files == 1 { "" } else { "s" }
+            )
+        }
+        .as_bytes(),
+    )
 }
 
 #[cfg(test)]
