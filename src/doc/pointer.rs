@@ -5,13 +5,17 @@ use super::value::{Node, Value};
 use std::fmt;
 
 pub fn escape_into(token: &str, out: &mut String) {
-    for c in token.chars() {
-        match c {
-            '~' => out.push_str("~0"),
-            '/' => out.push_str("~1"),
-            c => out.push(c),
-        }
+    let mut rest = token;
+    while let Some(i) = rest.find(['~', '/']) {
+        out.push_str(&rest[..i]);
+        out.push_str(if rest.as_bytes()[i] == b'~' {
+            "~0"
+        } else {
+            "~1"
+        });
+        rest = &rest[i + 1..];
     }
+    out.push_str(rest);
 }
 
 pub fn escape(token: &str) -> String {

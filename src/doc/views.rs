@@ -32,27 +32,49 @@ fn scalar_text(node: &Node) -> Option<&str> {
     }
 }
 
-/// Appends the pointer of `target` below `from` (found by address) to `out`.
+/// Appends the pointer of `target` below `from` (found by address) to `out`. The search
+/// records child indices and writes the pointer once, at the end: rules ask for a pointer
+/// per finding, and a document has hundreds of keys.
 fn locate(from: &Node, target: &Node, out: &mut String) -> bool {
-    if std::ptr::eq(from, target) {
-        return true;
+    fn path_to(from: &Node, target: &Node, path: &mut Vec<usize>) -> bool {
+        if std::ptr::eq(from, target) {
+            return true;
+        }
+        let children: &mut dyn Iterator<Item = &Node> = match &from.value {
+            Value::Map(m) => &mut m.entries.iter().map(|e| &e.value),
+            Value::Seq(items) => &mut items.iter(),
+            _ => return false,
+        };
+        for (i, child) in children.enumerate() {
+            path.push(i);
+            if path_to(child, target, path) {
+                return true;
+            }
+            path.pop();
+        }
+        false
     }
-    let len = out.len();
-    match &from.value {
-        Value::Map(m) => m.entries.iter().any(|e| {
-            out.truncate(len);
-            out.push('/');
-            escape_into(&e.key, out);
-            locate(&e.value, target, out)
-        }),
-        Value::Seq(items) => items.iter().enumerate().any(|(i, n)| {
-            use std::fmt::Write;
-            out.truncate(len);
-            let _ = write!(out, "/{i}");
-            locate(n, target, out)
-        }),
-        _ => false,
+    let mut path = Vec::new();
+    if !path_to(from, target, &mut path) {
+        return false;
     }
+    let mut node = from;
+    for i in path {
+        match &node.value {
+            Value::Map(m) => {
+                out.push('/');
+                escape_into(&m.entries[i].key, out);
+                node = &m.entries[i].value;
+            }
+            Value::Seq(items) => {
+                use std::fmt::Write;
+                let _ = write!(out, "/{i}");
+                node = &items[i];
+            }
+            _ => unreachable!("the path was found through maps and sequences"),
+        }
+    }
+    true
 }
 
 impl PartialEq for Field<'_> {
@@ -1460,6 +1482,23 @@ spec:
         assert_eq!(all[2].pointer(), "/spec/template/spec/containers/1");
         assert_eq!(all[0].command(), vec!["/bin/migrate", "--up"]);
         assert!(all[2].image_ref().unwrap().is_latest_or_floating());
+    }
+
+    #[test]
+    fn field_pointers_escape_keys() {
+        let d = doc("metadata:\n  annotations:\n    a/b~c: x\nspec:\n  items: [1, {k: v}]\n");
+        let root = Field::root(&d.root);
+        let key = root.at(&["metadata", "annotations", "a/b~c"]).unwrap();
+        assert_eq!(key.pointer(), "/metadata/annotations/a~1b~0c");
+        assert_eq!(
+            key.pointer_to(&["x/y"]),
+            "/metadata/annotations/a~1b~0c/x~1y"
+        );
+        let item = root.at(&["spec", "items"]).unwrap().items()[1]
+            .get("k")
+            .unwrap();
+        assert_eq!(item.pointer(), "/spec/items/1/k");
+        assert_eq!(root.pointer(), "");
     }
 
     #[test]

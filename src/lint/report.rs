@@ -385,16 +385,20 @@ pub fn sarif_to(
 /// Appends `s` escaped for a workflow command: `%`, CR and LF always, `:` and `,` in
 /// properties.
 fn gh_escape(out: &mut String, s: &str, property: bool) {
-    for c in s.chars() {
-        match c {
-            '%' => out.push_str("%25"),
-            '\r' => out.push_str("%0D"),
-            '\n' => out.push_str("%0A"),
-            ':' if property => out.push_str("%3A"),
-            ',' if property => out.push_str("%2C"),
-            c => out.push(c),
-        }
+    let special = |c: char| matches!(c, '%' | '\r' | '\n') || (property && matches!(c, ':' | ','));
+    let mut rest = s;
+    while let Some(i) = rest.find(special) {
+        out.push_str(&rest[..i]);
+        out.push_str(match rest.as_bytes()[i] {
+            b'%' => "%25",
+            b'\r' => "%0D",
+            b'\n' => "%0A",
+            b':' => "%3A",
+            _ => "%2C",
+        });
+        rest = &rest[i + 1..];
     }
+    out.push_str(rest);
 }
 
 /// Workflow commands written as they are made: one line a finding, then the input errors.
@@ -512,6 +516,16 @@ mod tests {
                     .collect(),
             ),
         }
+    }
+
+    #[test]
+    fn workflow_command_escapes() {
+        let mut out = String::new();
+        gh_escape(&mut out, "a%b:c,d\r\ne", true);
+        assert_eq!(out, "a%25b%3Ac%2Cd%0D%0Ae");
+        out.clear();
+        gh_escape(&mut out, "a%b:c,d\ne", false);
+        assert_eq!(out, "a%25b:c,d%0Ae");
     }
 
     #[test]

@@ -121,33 +121,46 @@ pub fn load_found_files(files: &[PathBuf]) -> Loaded {
     loaded
 }
 
-/// Maps in order over all cores, in contiguous chunks (threads are cheap next to parsing).
+/// Maps in order over all cores. Items go out in small chunks that each thread takes as it
+/// becomes free, so a thread slowed down (by page faults, by a bigger file, by a busy
+/// neighbour on a shared machine) does not leave the other one waiting at the end.
 pub fn parallel_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if threads < 2 || items.len() < 16 {
         return items.into_iter().map(f).collect();
     }
-    let chunk = items.len().div_ceil(threads);
-    let mut chunks: Vec<Vec<T>> = Vec::new();
+    let size = items.len().div_ceil(threads * 16).max(1);
+    let mut chunks: Vec<std::sync::Mutex<Vec<T>>> = Vec::new();
     let mut items = items.into_iter();
     loop {
-        let c: Vec<T> = items.by_ref().take(chunk).collect();
+        let c: Vec<T> = items.by_ref().take(size).collect();
         if c.is_empty() {
             break;
         }
-        chunks.push(c);
+        chunks.push(std::sync::Mutex::new(c));
     }
-    let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|c| scope.spawn(move || c.into_iter().map(f).collect::<Vec<R>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done: Vec<(usize, Vec<R>)> = Vec::new();
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(chunk) = chunks.get(i) else {
+                return done;
+            };
+            let taken = std::mem::take(&mut *chunk.lock().unwrap_or_else(|e| e.into_inner()));
+            done.push((i, taken.into_iter().map(&f).collect()));
+        }
+    };
+    let mut done: Vec<(usize, Vec<R>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut all = work();
+        for h in handles {
+            all.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        all
+    });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().flat_map(|(_, r)| r).collect()
 }
 
 fn walk(jobs: &mut Vec<Job>, notes: &mut Vec<Diag>, root: &Path) {
@@ -394,6 +407,19 @@ fn push_resource(loaded: &mut Loaded, source: &Arc<Source>, index: usize, root: 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parallel_map_keeps_order_whatever_each_item_costs() {
+        for n in [0, 1, 15, 16, 17, 100, 1001] {
+            let items: Vec<u64> = (0..n).collect();
+            let mapped = parallel_map(items, |i| {
+                // Uneven work, so threads finish their chunks out of order.
+                let spin = if i % 7 == 0 { 20_000 } else { 10 };
+                (0..spin).fold(i, |a, _| std::hint::black_box(a)) * 2
+            });
+            assert_eq!(mapped, (0..n).map(|i| i * 2).collect::<Vec<_>>(), "n = {n}");
+        }
+    }
 
     fn load_text(text: &str) -> Loaded {
         let mut loaded = Loaded::default();
