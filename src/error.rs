@@ -7,6 +7,7 @@ use miette::{
     MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 use std::fmt;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -199,13 +200,20 @@ impl Diagnostic for Report<'_> {
 
 /// Renders diagnostics for a terminal (with colour) or for logs and pipes (without).
 pub fn format_diag(diag: &Diag, color: bool) -> String {
+    if !color && let Some(drawn) = format_plain(diag) {
+        return drawn;
+    }
+    format_miette(diag, color)
+}
+
+fn format_miette(diag: &Diag, color: bool) -> String {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
         GraphicalTheme::unicode_nocolor()
     };
     let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(100)
+        .with_width(WIDTH)
         .with_links(false);
     let report = Report {
         diag,
@@ -216,4 +224,161 @@ pub fn format_diag(diag: &Diag, color: bool) -> String {
         out = format!("{diag}\n");
     }
     out
+}
+
+const WIDTH: usize = 100;
+
+/// What miette draws without colour for a diagnostic whose label lies inside one line of
+/// plain ASCII text (no tabs or carriage returns near it), drawn directly: lint prints
+/// tens of thousands of these, and miette's general layout costs about 10 µs each. `None`
+/// for anything else, which miette draws. Tests compare the two on every position of
+/// sample files and on every rule fixture.
+fn format_plain(diag: &Diag) -> Option<String> {
+    let icon = match diag.level {
+        Level::Error => "×",
+        Level::Warning => "⚠",
+        Level::Note => "☞",
+    };
+    let mut out = String::with_capacity(512);
+    wrap_into(&mut out, &diag.to_string(), &format!("  {icon} "), "  │ ");
+    if let (Some(span), Some(source)) = (diag.span(), &diag.source) {
+        let text = source.text.as_str();
+        let (start, end) = (span.offset(), span.offset() + span.len());
+        let starts = source.line_starts();
+        let line = starts.partition_point(|&s| s <= start).checked_sub(1)?;
+        let line_end = |from: usize| text[from..].find('\n').map_or(text.len(), |i| from + i);
+        let here = (starts[line], line_end(starts[line]));
+        if span.is_empty() || end > here.1 {
+            return None;
+        }
+        let mut shown = Vec::with_capacity(3);
+        if line > 0 {
+            shown.push((line, (starts[line - 1], starts[line] - 1)));
+        }
+        shown.push((line + 1, here));
+        if here.1 + 1 < text.len() {
+            shown.push((line + 2, (here.1 + 1, line_end(here.1 + 1))));
+        }
+        if !shown.iter().all(|(_, (a, b))| {
+            text.as_bytes()[*a..*b]
+                .iter()
+                .all(|c| (0x20..0x7f).contains(c))
+        }) {
+            return None;
+        }
+        let width = shown.last().map_or(1, |(n, _)| n.to_string().len());
+        let pad = " ".repeat(width);
+        let column = start - here.0;
+        let _ = writeln!(
+            out,
+            "{pad}  ╭─[{}:{}:{}]",
+            source.name(),
+            line + 1,
+            column + 1
+        );
+        for (number, (a, b)) in &shown {
+            let _ = writeln!(out, " {number:>width$} │ {}", &text[*a..*b]);
+            if *number == line + 1 {
+                let (from, to) = (column, end - here.0);
+                let bar = (from + to) / 2;
+                let _ = writeln!(
+                    out,
+                    " {pad} · {}{}┬{}",
+                    " ".repeat(from),
+                    "─".repeat(bar - from),
+                    "─".repeat(to - bar - 1)
+                );
+                let _ = writeln!(out, " {pad} · {}╰── here", " ".repeat(bar));
+            }
+        }
+        let _ = writeln!(out, "{pad}  ╰────");
+    }
+    if let Some(help) = &diag.help {
+        wrap_into(&mut out, help, "  help: ", "        ");
+    }
+    Some(out)
+}
+
+/// A paragraph as miette wraps it (textwrap, first-fit, two columns short of the width).
+/// Text that fits on its first line comes out as it is, without asking textwrap.
+fn wrap_into(out: &mut String, text: &str, first: &str, rest: &str) {
+    let width = WIDTH - 2;
+    let plain = text.bytes().all(|c| (0x21..0x7f).contains(&c) || c == b' ')
+        && !text.starts_with(' ')
+        && !text.ends_with(' ');
+    if plain && textwrap::core::display_width(first) + text.len() <= width {
+        out.push_str(first);
+        out.push_str(text);
+    } else {
+        let options = textwrap::Options::new(width)
+            .initial_indent(first)
+            .subsequent_indent(rest)
+            .break_words(true);
+        out.push_str(&textwrap::fill(text, options));
+    }
+    out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Texts with the edges a snippet meets: first and last lines, a missing final newline,
+    /// empty, indented and long lines, CRLF, tabs and non-ASCII (those go to miette).
+    const SAMPLES: &[&str] = &[
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n",
+        "a: 1\nb: 2",
+        "a: 1\n\nb: [x, y]\n\n",
+        "only: line",
+        "spec:\n  containers:\n  - name: app\n    image: nginx:latest\n    args: [\"--port\", \"8080\"]\n",
+        "a: 1\r\nb: 2\r\n",
+        "a:\n\tb: 1\nc: é\n",
+        "k: \"a long value that goes on and on past the place where a terminal of a hundred columns would wrap it\"\n",
+    ];
+
+    fn lines_and_columns(text: &str) -> Vec<Pos> {
+        let mut out = Vec::new();
+        for (i, line) in text.split('\n').enumerate() {
+            for col in 1..=line.chars().count() + 1 {
+                out.push(Pos::new(i + 1, col));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn plain_reports_are_what_miette_draws() {
+        let messages = [
+            "short",
+            "a message long enough that miette has to wrap it onto a second line, with `code`, paths/like/this and-hyphens",
+        ];
+        let helps = [
+            None,
+            Some("set it"),
+            Some(
+                "a help text long enough that it needs wrapping too: it names overlays/prod/kustomization.yaml and keeps going",
+            ),
+        ];
+        let mut drawn = 0;
+        for (n, text) in SAMPLES.iter().enumerate() {
+            let source = Source::new(format!("dir/sample-{n}.yaml"), text.to_string());
+            for pos in lines_and_columns(text) {
+                for (m, level) in messages.iter().zip([Level::Error, Level::Warning]) {
+                    for help in helps {
+                        let mut d = Diag::new(*m).at(&source, pos);
+                        d.level = level;
+                        d.help = help.map(String::from);
+                        if let Some(plain) = format_plain(&d) {
+                            assert_eq!(plain, format_miette(&d, false), "{n} at {pos}");
+                            drawn += 1;
+                        }
+                    }
+                }
+            }
+        }
+        // Most positions are drawn directly; the rest (CRLF, tabs, é, line ends) by miette.
+        assert!(drawn > 400, "only {drawn} drawn directly");
+        let note = Diag::note("no position").with_help("a help");
+        assert_eq!(format_plain(&note).unwrap(), format_miette(&note, false));
+    }
 }
