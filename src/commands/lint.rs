@@ -541,7 +541,8 @@ fn finish(
         .unwrap_or(Severity::Error);
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let _ = match args.format {
-        Format::Human => reporter::human_to(&mut stdout, findings, settings.color),
+        // The report goes to stdout: colour follows stdout's terminal, not stderr's.
+        Format::Human => reporter::human_to(&mut stdout, findings, settings.color_stdout),
         Format::Json => reporter::json_to(&mut stdout, findings, &input_errors),
         Format::Sarif => reporter::sarif_to(&mut stdout, findings, RULES),
         Format::Github => reporter::github_to(&mut stdout, findings, &input_errors),

@@ -510,13 +510,19 @@ pub fn human_to(
         if !f.roots.is_empty() {
             message.push_str(&format!(" (in {})", f.roots.join(", ")));
         }
-        let mut d = Diag::new(message).at(&f.source, f.pos);
-        d.level = level;
-        d.help = f
-            .help
-            .as_ref()
-            .map(|h| h.to_string())
-            .or_else(|| f.fix.as_ref().map(|x| format!("fix: {}", x.title)));
+        // The finding's source is already the file its position is in.
+        let d = Diag {
+            level,
+            message,
+            file: Some(f.file().to_string()),
+            source: Some(f.source.clone()),
+            pos: f.pos,
+            help: f
+                .help
+                .as_ref()
+                .map(|h| h.to_string())
+                .or_else(|| f.fix.as_ref().map(|x| format!("fix: {}", x.title))),
+        };
         out.extend_from_slice(format_diag(&d, color).as_bytes());
     })?;
     let s = summarize(findings);
