@@ -234,13 +234,13 @@ const WIDTH: usize = 100;
 /// for anything else, which miette draws. Tests compare the two on every position of
 /// sample files and on every rule fixture.
 fn format_plain(diag: &Diag) -> Option<String> {
-    let icon = match diag.level {
-        Level::Error => "×",
-        Level::Warning => "⚠",
-        Level::Note => "☞",
+    let first = match diag.level {
+        Level::Error => "  × ",
+        Level::Warning => "  ⚠ ",
+        Level::Note => "  ☞ ",
     };
     let mut out = String::with_capacity(512);
-    wrap_into(&mut out, &diag.to_string(), &format!("  {icon} "), "  │ ");
+    wrap_into(&mut out, &diag.to_string(), first, "  │ ");
     if let (Some(span), Some(source)) = (diag.span(), &diag.source) {
         let text = source.text.as_str();
         let (start, end) = (span.offset(), span.offset() + span.len());
@@ -251,14 +251,19 @@ fn format_plain(diag: &Diag) -> Option<String> {
         if span.is_empty() || end > here.1 {
             return None;
         }
-        let mut shown = Vec::with_capacity(3);
+        let mut shown = [(0, (0, 0)); 3];
+        let mut count = 0;
         if line > 0 {
-            shown.push((line, (starts[line - 1], starts[line] - 1)));
+            shown[count] = (line, (starts[line - 1], starts[line] - 1));
+            count += 1;
         }
-        shown.push((line + 1, here));
+        shown[count] = (line + 1, here);
+        count += 1;
         if here.1 + 1 < text.len() {
-            shown.push((line + 2, (here.1 + 1, line_end(here.1 + 1))));
+            shown[count] = (line + 2, (here.1 + 1, line_end(here.1 + 1)));
+            count += 1;
         }
+        let shown = &shown[..count];
         if !shown.iter().all(|(_, (a, b))| {
             text.as_bytes()[*a..*b]
                 .iter()
@@ -266,32 +271,31 @@ fn format_plain(diag: &Diag) -> Option<String> {
         }) {
             return None;
         }
-        let width = shown.last().map_or(1, |(n, _)| n.to_string().len());
-        let pad = " ".repeat(width);
+        let width = shown[count - 1].0.checked_ilog10().unwrap_or(0) as usize + 1;
+        let repeat = |out: &mut String, s: &str, n: usize| (0..n).for_each(|_| out.push_str(s));
         let column = start - here.0;
-        let _ = writeln!(
-            out,
-            "{pad}  ╭─[{}:{}:{}]",
-            source.name(),
-            line + 1,
-            column + 1
-        );
-        for (number, (a, b)) in &shown {
+        repeat(&mut out, " ", width + 2);
+        let _ = writeln!(out, "╭─[{}:{}:{}]", source.name(), line + 1, column + 1);
+        for (number, (a, b)) in shown {
             let _ = writeln!(out, " {number:>width$} │ {}", &text[*a..*b]);
             if *number == line + 1 {
                 let (from, to) = (column, end - here.0);
                 let bar = (from + to) / 2;
-                let _ = writeln!(
-                    out,
-                    " {pad} · {}{}┬{}",
-                    " ".repeat(from),
-                    "─".repeat(bar - from),
-                    "─".repeat(to - bar - 1)
-                );
-                let _ = writeln!(out, " {pad} · {}╰── here", " ".repeat(bar));
+                repeat(&mut out, " ", width + 1);
+                out.push_str(" · ");
+                repeat(&mut out, " ", from);
+                repeat(&mut out, "─", bar - from);
+                out.push('┬');
+                repeat(&mut out, "─", to - bar - 1);
+                out.push('\n');
+                repeat(&mut out, " ", width + 1);
+                out.push_str(" · ");
+                repeat(&mut out, " ", bar);
+                out.push_str("╰── here\n");
             }
         }
-        let _ = writeln!(out, "{pad}  ╰────");
+        repeat(&mut out, " ", width + 2);
+        out.push_str("╰────\n");
     }
     if let Some(help) = &diag.help {
         wrap_into(&mut out, help, "  help: ", "        ");
@@ -300,30 +304,99 @@ fn format_plain(diag: &Diag) -> Option<String> {
 }
 
 /// A paragraph as miette wraps it (textwrap, first-fit, two columns short of the width).
-/// Text that fits on its first line comes out as it is; plain ASCII text is split into
-/// words by `ascii_words`, which gives what the Unicode line-break rules give for it
-/// (tested) at a fraction of their cost.
+/// Plain ASCII text is wrapped by `fill_ascii`, which chooses the lines textwrap's Unicode
+/// rules choose for it (tested) at a fraction of their cost.
 fn wrap_into(out: &mut String, text: &str, first: &str, rest: &str) {
     let width = WIDTH - 2;
-    let simple = ascii_words_apply(text);
-    if simple
-        && !text.starts_with(' ')
-        && !text.ends_with(' ')
-        && textwrap::core::display_width(first) + text.len() <= width
-    {
-        out.push_str(first);
-        out.push_str(text);
+    if ascii_words_apply(text) {
+        fill_ascii(out, text, first, rest, width);
     } else {
-        let mut options = textwrap::Options::new(width)
+        let options = textwrap::Options::new(width)
             .initial_indent(first)
             .subsequent_indent(rest)
             .break_words(true);
-        if simple {
-            options = options.word_separator(textwrap::WordSeparator::Custom(ascii_words));
-        }
         out.push_str(&textwrap::fill(text, options));
     }
     out.push('\n');
+}
+
+/// textwrap's `fill` (first-fit, hyphen splitting, long words broken, a non-empty first
+/// indent) for text `ascii_words_apply` accepts, where every character is one column:
+/// the same words and lines, without building them.
+fn fill_ascii(out: &mut String, text: &str, first: &str, rest: &str, width: usize) {
+    /// `text[start..end]`, then its spaces up to `next`.
+    struct Piece {
+        start: usize,
+        end: usize,
+        next: usize,
+    }
+    let widths = [
+        width.saturating_sub(textwrap::core::display_width(first)),
+        width.saturating_sub(textwrap::core::display_width(rest)),
+    ];
+    let bytes = text.as_bytes();
+    // textwrap puts an empty word first when there is a first-line indent, so that a long
+    // first word may go to the second line.
+    let mut pieces = Vec::with_capacity(text.len() / 4 + 4);
+    pieces.push(Piece {
+        start: 0,
+        end: 0,
+        next: 0,
+    });
+    let push = |start: usize, end: usize, next: usize, pieces: &mut Vec<Piece>| {
+        // Words wider than a line are cut into line-wide pieces.
+        let (mut at, most) = (start, widths[1].max(1));
+        while end - at > most {
+            pieces.push(Piece {
+                start: at,
+                end: at + most,
+                next: at + most,
+            });
+            at += most;
+        }
+        pieces.push(Piece {
+            start: at,
+            end,
+            next,
+        });
+    };
+    let mut word_start = 0;
+    for next in ascii_breaks(text).chain([text.len()]) {
+        let end = word_start + text[word_start..next].trim_end_matches(' ').len();
+        // Hyphens between letters or digits are where textwrap's hyphen splitter cuts.
+        let mut from = word_start;
+        for i in word_start + 1..end.saturating_sub(1) {
+            if bytes[i] == b'-'
+                && bytes[i - 1].is_ascii_alphanumeric()
+                && bytes[i + 1].is_ascii_alphanumeric()
+            {
+                push(from, i + 1, i + 1, &mut pieces);
+                from = i + 1;
+            }
+        }
+        push(from, end, next, &mut pieces);
+        word_start = next;
+    }
+    let mut line_start = 0;
+    let mut lines = 0;
+    let mut used = 0;
+    for i in 0..pieces.len() {
+        let p = &pieces[i];
+        let line_width = widths[lines.min(1)];
+        if used + (p.end - p.start) > line_width && i > line_start {
+            let (a, b) = (&pieces[line_start], &pieces[i - 1]);
+            out.push_str(if lines == 0 { first } else { rest });
+            out.push_str(&text[a.start..b.end]);
+            out.push('\n');
+            lines += 1;
+            line_start = i;
+            used = 0;
+        }
+        used += pieces[i].next - pieces[i].start;
+    }
+    let (a, b) = (&pieces[line_start], &pieces[pieces.len() - 1]);
+    out.push_str(if lines == 0 { first } else { rest });
+    out.push_str(&text[a.start..b.end]);
 }
 
 /// Punctuation `ascii_words` knows the line-break classes of (with letters, digits, the
@@ -331,8 +404,9 @@ fn wrap_into(out: &mut String, text: &str, first: &str, rest: &str) {
 const ASCII_WORD_CHARS: &[u8] = b" .,:;_`/-";
 
 /// Text `ascii_words` splits as the Unicode rules do: the characters it knows, no leading
-/// space, hyphens only inside words and square brackets only as in `rule [KF123]: message`
-/// (around those the rules depend on more context than `ascii_words` keeps).
+/// space; hyphens, apostrophes and `@` only inside words; brackets only around words, as
+/// in `rule [KF123]: message (in a)` (elsewhere the rules for those depend on more
+/// context than `ascii_breaks` keeps).
 fn ascii_words_apply(text: &str) -> bool {
     let b = text.as_bytes();
     !text.starts_with(' ')
@@ -347,19 +421,27 @@ fn ascii_words_apply(text: &str) -> bool {
                     before.is_some_and(|p| p.is_ascii_alphanumeric())
                         && after.is_none_or(|n| n == b':' || n == b' ')
                 }
-                b'-' => {
+                b'-' | b'\'' | b'@' => {
                     before.is_some_and(|p| p.is_ascii_alphanumeric())
                         && after.is_some_and(|n| n.is_ascii_alphanumeric())
+                }
+                b'(' => {
+                    before.is_none_or(|p| p == b' ')
+                        && after.is_some_and(|n| n.is_ascii_alphanumeric())
+                }
+                b')' => {
+                    before.is_some_and(|p| p.is_ascii_alphanumeric())
+                        && after.is_none_or(|n| b" .,:;".contains(&n))
                 }
                 c => c.is_ascii_alphanumeric() || ASCII_WORD_CHARS.contains(&c),
             }
         })
 }
 
-/// Words of plain ASCII text as textwrap's Unicode line-break separator finds them (UAX
+/// Where textwrap's Unicode line-break separator starts a new word in plain ASCII text (UAX
 /// #14 on the classes these characters have, minus breaks after `-`, which textwrap leaves
 /// to its hyphen splitter). Tested against it on random text.
-fn ascii_words(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> + '_> {
+fn ascii_breaks(line: &str) -> impl Iterator<Item = usize> + '_ {
     #[derive(Clone, Copy, PartialEq)]
     enum Class {
         Space,
@@ -382,28 +464,31 @@ fn ascii_words(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> 
         _ => Class::Alpha,
     };
     let bytes = line.as_bytes();
-    let mut starts = vec![0];
     // The last character that is not a space, for "no break after an opening bracket and
     // the spaces that follow it".
     let mut last_visible = None;
-    for i in 1..bytes.len() {
+    (1..bytes.len()).filter(move |&i| {
         let (a, b) = (class(bytes[i - 1]), class(bytes[i]));
         if a != Class::Space {
             last_visible = Some(a);
         }
         use Class::*;
-        let opportunity = match (a, b) {
+        match (a, b) {
             (_, Space | Close | Infix | Slash) | (Hyphen | Open, _) => false,
             (Space, _) => last_visible != Some(Open),
             (_, Hyphen) => false,
             (Alpha | Digit, _) => false,
             (Infix, Alpha | Digit) | (Close, Alpha | Digit) | (Slash, Digit) => false,
             (Infix | Slash | Close, _) => true,
-        };
-        if opportunity {
-            starts.push(i);
         }
-    }
+    })
+}
+
+/// `ascii_breaks` as a textwrap word separator, to compare with its Unicode one.
+#[cfg(test)]
+fn ascii_words(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> + '_> {
+    let mut starts = vec![0];
+    starts.extend(ascii_breaks(line));
     starts.push(line.len());
     Box::new(
         starts
@@ -493,7 +578,7 @@ mod tests {
             .chain(b'X'..=b'Z')
             .chain(b'0'..=b'3')
             .chain(ASCII_WORD_CHARS.iter().copied())
-            .chain(b"   //[[]K".iter().copied())
+            .chain(b"   //[[]K()'@".iter().copied())
             .collect();
         let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = || {
@@ -517,6 +602,46 @@ mod tests {
                 words(textwrap::WordSeparator::UnicodeBreakProperties, &text),
                 "{text:?}"
             );
+        }
+    }
+
+    /// `fill_ascii` against textwrap's `fill` with its Unicode separator, on random text
+    /// long enough to wrap, with words longer than a line and hyphens inside words.
+    #[test]
+    fn fill_ascii_is_textwraps_fill() {
+        let alphabet: Vec<u8> = (b'a'..=b'e')
+            .chain(b'0'..=b'2')
+            .chain(b"      .,:;_`/-[]K()'@".iter().copied())
+            .collect();
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut tested = 0;
+        while tested < 5_000 {
+            let len = (next() % 260) as usize;
+            let mut text: String = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize] as char)
+                .collect();
+            if next() % 4 == 0 {
+                text.push_str(&"x".repeat(90 + (next() % 120) as usize));
+            }
+            if !ascii_words_apply(&text) {
+                continue;
+            }
+            tested += 1;
+            for (first, rest) in [("  × ", "  │ "), ("  help: ", "        ")] {
+                let mut got = String::new();
+                fill_ascii(&mut got, &text, first, rest, WIDTH - 2);
+                let options = textwrap::Options::new(WIDTH - 2)
+                    .initial_indent(first)
+                    .subsequent_indent(rest)
+                    .break_words(true);
+                assert_eq!(got, textwrap::fill(&text, options), "{text:?}");
+            }
         }
     }
 }
