@@ -79,7 +79,8 @@ fn locate(from: &Node, target: &Node, out: &mut String) -> bool {
 
 impl PartialEq for Field<'_> {
     fn eq(&self, other: &Self) -> bool {
-        self.node == other.node && self.pointer() == other.pointer()
+        std::ptr::eq(self.root, other.root) && std::ptr::eq(self.node, other.node)
+            || self.node == other.node && self.pointer() == other.pointer()
     }
 }
 
@@ -102,6 +103,11 @@ impl<'a> Field<'a> {
             node,
             root: self.root,
         }
+    }
+
+    /// The field is the whole tree it was taken from.
+    pub fn is_root(&self) -> bool {
+        std::ptr::eq(self.node, self.root)
     }
 
     pub fn pointer(&self) -> String {
@@ -1499,6 +1505,8 @@ spec:
             .unwrap();
         assert_eq!(item.pointer(), "/spec/items/1/k");
         assert_eq!(root.pointer(), "");
+        assert!(root.is_root() && !key.is_root() && !item.is_root());
+        assert_eq!(key, root.at(&["metadata", "annotations", "a/b~c"]).unwrap());
     }
 
     #[test]

@@ -306,7 +306,7 @@ fn check(c: &mut Check) {
             _ => &["spec", "template"],
         };
         if let Some(template) = s.maps(&root, template) {
-            if !template.pointer().is_empty() {
+            if !template.is_root() {
                 s.metadata(&template);
             }
             if let Some(spec) = s.maps(&template, &["spec"]) {

@@ -108,7 +108,10 @@ static ANY_TOKEN: LazyLock<regex::RegexSet> = LazyLock::new(|| {
 });
 
 fn describe(key: &str, value: &str) -> Option<String> {
-    if let Some(i) = ANY_TOKEN.matches(value).iter().next() {
+    // One pass answers "none" for most values; only a match asks which pattern it was.
+    if ANY_TOKEN.is_match(value)
+        && let Some(i) = ANY_TOKEN.matches(value).iter().next()
+    {
         return Some(format!("holds what looks like {}", TOKENS[i].0));
     }
     if embedded_password(value) {
@@ -118,6 +121,14 @@ fn describe(key: &str, value: &str) -> Option<String> {
         return Some("is named like a credential and holds a literal value".into());
     }
     if !value.contains('\n') {
+        return None;
+    }
+    // Every secret-like name (see `secret_like_name`) contains one of these words; text
+    // with none of them has no credential property, and needs no line-by-line look.
+    static HINT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new("(?i)pass|pwd|secret|token|key|credential|dsn|auth").expect("valid regex")
+    });
+    if !HINT.is_match(value) {
         return None;
     }
     PROPERTY.captures_iter(value).find_map(|cap| {
