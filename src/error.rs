@@ -399,14 +399,15 @@ fn fill_ascii(out: &mut String, text: &str, first: &str, rest: &str, width: usiz
     out.push_str(&text[a.start..b.end]);
 }
 
-/// Punctuation `ascii_words` knows the line-break classes of (with letters, digits, the
-/// space and, in places, `[]`); text with anything else goes to the full Unicode rules.
+/// Punctuation whose line-break class `ascii_breaks` knows wherever it stands (with
+/// letters, digits and the space); `ascii_words_apply` lets a few more in where they are
+/// safe. Text with anything else goes to the full Unicode rules.
 const ASCII_WORD_CHARS: &[u8] = b" .,:;_`/-";
 
-/// Text `ascii_words` splits as the Unicode rules do: the characters it knows, no leading
-/// space; hyphens, apostrophes and `@` only inside words; brackets only around words, as
-/// in `rule [KF123]: message (in a)` (elsewhere the rules for those depend on more
-/// context than `ascii_breaks` keeps).
+/// Text `ascii_breaks` splits as the Unicode rules do: the characters it knows, no leading
+/// space; `-`, `@` and `=` only inside words, `'` only after a letter or digit; brackets
+/// only around words, as in `rule [KF123]: message (in a)` (elsewhere the rules for those
+/// depend on more context than `ascii_breaks` keeps).
 fn ascii_words_apply(text: &str) -> bool {
     let b = text.as_bytes();
     !text.starts_with(' ')
@@ -421,16 +422,20 @@ fn ascii_words_apply(text: &str) -> bool {
                     before.is_some_and(|p| p.is_ascii_alphanumeric())
                         && after.is_none_or(|n| n == b':' || n == b' ')
                 }
-                b'-' | b'\'' | b'@' => {
+                b'-' | b'@' | b'=' => {
                     before.is_some_and(|p| p.is_ascii_alphanumeric())
                         && after.is_some_and(|n| n.is_ascii_alphanumeric())
+                }
+                b'\'' => {
+                    before.is_some_and(|p| p.is_ascii_alphanumeric())
+                        && after.is_none_or(|n| n.is_ascii_alphanumeric() || n == b' ')
                 }
                 b'(' => {
                     before.is_none_or(|p| p == b' ')
                         && after.is_some_and(|n| n.is_ascii_alphanumeric())
                 }
                 b')' => {
-                    before.is_some_and(|p| p.is_ascii_alphanumeric())
+                    before.is_some_and(|p| p.is_ascii_alphanumeric() || p == b'`')
                         && after.is_none_or(|n| b" .,:;".contains(&n))
                 }
                 c => c.is_ascii_alphanumeric() || ASCII_WORD_CHARS.contains(&c),
@@ -578,7 +583,7 @@ mod tests {
             .chain(b'X'..=b'Z')
             .chain(b'0'..=b'3')
             .chain(ASCII_WORD_CHARS.iter().copied())
-            .chain(b"   //[[]K()'@".iter().copied())
+            .chain(b"   //[[]K()'@=".iter().copied())
             .collect();
         let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = || {
@@ -611,7 +616,7 @@ mod tests {
     fn fill_ascii_is_textwraps_fill() {
         let alphabet: Vec<u8> = (b'a'..=b'e')
             .chain(b'0'..=b'2')
-            .chain(b"      .,:;_`/-[]K()'@".iter().copied())
+            .chain(b"      .,:;_`/-[]K()'@=".iter().copied())
             .collect();
         let mut state: u64 = 0x2545_f491_4f6c_dd1d;
         let mut next = || {

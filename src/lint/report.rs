@@ -162,45 +162,71 @@ fn push_finding_json(out: &mut Vec<u8>, scratch: &mut Vec<u8>, f: &Finding) {
     out.extend_from_slice(b"\n    }");
 }
 
-/// Formats findings on every core, a batch at a time, and writes the batches in order.
-/// `format` gets each finding's index in `findings`, the output and a scratch buffer.
-/// Batches keep memory flat: the report for 10,000 resources is tens of MB.
+/// Formats findings on every core and writes them in order. `format` gets each finding's
+/// index in `findings`, the output and a scratch buffer. Workers take chunks of findings
+/// as they become free and hand back formatted chunks, which this thread writes in order;
+/// the chunks' buffers are recycled, so memory stays flat (the report for 10,000
+/// resources is tens of MB) and the workers live for the whole report.
 fn write_parallel(
     w: &mut dyn std::io::Write,
     findings: &[Finding],
     format: impl Fn(usize, &Finding, &mut Vec<u8>, &mut Vec<u8>) + Sync,
 ) -> std::io::Result<()> {
-    const PER_THREAD: usize = 2048;
+    const CHUNK: usize = 512;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    let mut bufs: Vec<Vec<u8>> = vec![Vec::new(); threads];
-    let format = &format;
-    for (b, batch) in findings.chunks(PER_THREAD * threads).enumerate() {
-        let per = batch.len().div_ceil(threads);
-        let base = b * PER_THREAD * threads;
-        let jobs = batch.chunks(per).zip(bufs.iter_mut()).enumerate();
-        let run = move |k: usize, chunk: &[Finding], buf: &mut Vec<u8>| {
+    let chunks: Vec<&[Finding]> = findings.chunks(CHUNK).collect();
+    let format_chunk = |i: usize, buf: &mut Vec<u8>, scratch: &mut Vec<u8>| {
+        for (j, f) in chunks[i].iter().enumerate() {
+            format(i * CHUNK + j, f, buf, scratch);
+        }
+    };
+    if threads == 1 || chunks.len() < 2 {
+        let (mut buf, mut scratch) = (Vec::new(), Vec::new());
+        for i in 0..chunks.len() {
             buf.clear();
-            let mut scratch = Vec::new();
-            for (i, f) in chunk.iter().enumerate() {
-                format(base + k * per + i, f, buf, &mut scratch);
-            }
-        };
-        if threads == 1 || batch.len() < 64 {
-            for (k, (chunk, buf)) in jobs {
-                run(k, chunk, buf);
-            }
-        } else {
-            std::thread::scope(|scope| {
-                for (k, (chunk, buf)) in jobs {
-                    scope.spawn(move || run(k, chunk, buf));
+            format_chunk(i, &mut buf, &mut scratch);
+            w.write_all(&buf)?;
+        }
+        return Ok(());
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let spare: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::default();
+    std::thread::scope(|scope| {
+        let (done, formatted) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(threads * 2);
+        for _ in 0..threads {
+            let done = done.clone();
+            let (next, spare, format_chunk, count) = (&next, &spare, &format_chunk, chunks.len());
+            scope.spawn(move || {
+                let mut scratch = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= count {
+                        return;
+                    }
+                    let recycled = spare.lock().unwrap_or_else(|e| e.into_inner()).pop();
+                    let mut buf = recycled.unwrap_or_default();
+                    buf.clear();
+                    format_chunk(i, &mut buf, &mut scratch);
+                    // The writer is gone only when writing failed: stop formatting.
+                    if done.send((i, buf)).is_err() {
+                        return;
+                    }
                 }
             });
         }
-        for buf in bufs.iter().take(batch.len().div_ceil(per)) {
-            w.write_all(buf)?;
+        drop(done);
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut wanted = 0;
+        for (i, buf) in formatted {
+            waiting.insert(i, buf);
+            while let Some(buf) = waiting.remove(&wanted) {
+                w.write_all(&buf)?;
+                spare.lock().unwrap_or_else(|e| e.into_inner()).push(buf);
+                wanted += 1;
+            }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Appends `text` with every line after the first indented: serde_json's pretty printer
