@@ -12,7 +12,7 @@ use crate::lint::report::{self as reporter, Format};
 use crate::lint::{Finding, Severity, run};
 use crate::load::{Loaded, load_found_files, load_paths, parse::parse_str};
 use crate::rules::RULES;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -150,10 +150,28 @@ fn merge(mut findings: Vec<Finding>) -> Vec<Finding> {
         let (pos, rule) = (f.pos, f.rule.name);
         (f.file(), pos.line, pos.col, rule, &f.pointer, &f.message)
     }
+    // Files ranked by name once, so that sorting compares numbers where it can.
+    let mut sources: Vec<(&str, u32)> = findings.iter().map(|f| (f.file(), f.source.id)).collect();
+    sources.sort_unstable();
+    sources.dedup();
+    let mut rank_of: HashMap<u32, u32> = HashMap::with_capacity(sources.len());
+    let mut rank = 0;
+    for (i, &(name, id)) in sources.iter().enumerate() {
+        if i > 0 && sources[i - 1].0 != name {
+            rank += 1;
+        }
+        rank_of.insert(id, rank);
+    }
+    let ranks: Vec<u32> = findings.iter().map(|f| rank_of[&f.source.id]).collect();
+    let ranked = |i: usize| (ranks[i], findings[i].pos.line, findings[i].pos.col);
     // Sorting indices moves an index per step instead of a whole finding; the sort is
     // stable, so of equal findings the first one found is kept.
     let mut order: Vec<usize> = (0..findings.len()).collect();
-    order.sort_by(|&a, &b| key(&findings[a]).cmp(&key(&findings[b])));
+    order.sort_by(|&a, &b| {
+        ranked(a)
+            .cmp(&ranked(b))
+            .then_with(|| key(&findings[a]).cmp(&key(&findings[b])))
+    });
     permute(&mut findings, order);
     findings.dedup_by(|later, kept| {
         if key(later) != key(kept) {
