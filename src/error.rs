@@ -577,6 +577,24 @@ mod tests {
 
     /// `ascii_words` against textwrap's Unicode separator on random text over the
     /// characters it claims, weighted towards the ones with rules (spaces, `/`, `[`).
+    /// A xorshift generator: random enough for test inputs, and the same ones every run.
+    struct Random(u64);
+
+    impl Random {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+
+        fn text(&mut self, alphabet: &[u8], len: usize) -> String {
+            (0..len)
+                .map(|_| alphabet[self.below(alphabet.len())] as char)
+                .collect()
+        }
+    }
+
     #[test]
     fn ascii_words_are_the_unicode_words() {
         let alphabet: Vec<u8> = (b'a'..=b'e')
@@ -585,19 +603,11 @@ mod tests {
             .chain(ASCII_WORD_CHARS.iter().copied())
             .chain(b"   //[[]K()'@=".iter().copied())
             .collect();
-        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut random = Random(0x9e37_79b9_7f4a_7c15);
         let mut tested = 0;
         while tested < 20_000 {
-            let len = 1 + (next() % 24) as usize;
-            let text: String = (0..len)
-                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize] as char)
-                .collect();
+            let len = 1 + random.below(24);
+            let text = random.text(&alphabet, len);
             if !ascii_words_apply(&text) {
                 continue;
             }
@@ -618,21 +628,13 @@ mod tests {
             .chain(b'0'..=b'2')
             .chain(b"      .,:;_`/-[]K()'@=".iter().copied())
             .collect();
-        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut random = Random(0x2545_f491_4f6c_dd1d);
         let mut tested = 0;
         while tested < 5_000 {
-            let len = (next() % 260) as usize;
-            let mut text: String = (0..len)
-                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize] as char)
-                .collect();
-            if next() % 4 == 0 {
-                text.push_str(&"x".repeat(90 + (next() % 120) as usize));
+            let len = random.below(260);
+            let mut text = random.text(&alphabet, len);
+            if random.below(4) == 0 {
+                text.push_str(&"x".repeat(90 + random.below(120)));
             }
             if !ascii_words_apply(&text) {
                 continue;
