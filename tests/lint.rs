@@ -260,3 +260,43 @@ fn fix_keeps_comments_and_formatting() {
     assert_eq!(std::fs::read_to_string(&file).unwrap(), fixed);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The human report goes to stdout, so its colour follows stdout: written to a file from
+/// a terminal (stderr still on the terminal) it has no escape codes, and on the terminal
+/// it has them. util-linux's `script` runs kfold on a pseudo-terminal.
+#[test]
+fn report_colour_follows_stdout() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: `script` (util-linux) is not installed; it provides the terminal");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("kfold-lint-colour-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    let report = dir.join("report.txt");
+    let lint = format!(
+        "'{}' lint testdata/rules/pdb-missing/invalid.yaml",
+        env!("CARGO_BIN_EXE_kfold")
+    );
+    let on_terminal = |command: &str| {
+        let out = Command::new("script")
+            .args(["-qec", command, "/dev/null"])
+            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+            .env_remove("NO_COLOR")
+            .output()
+            .expect("script runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let shown = on_terminal(&lint);
+    assert!(
+        shown.contains("pdb-missing") && shown.contains('\u{1b}'),
+        "{shown}"
+    );
+    on_terminal(&format!("{lint} > '{}'", report.display()));
+    let written = std::fs::read_to_string(&report).expect("report written");
+    assert!(written.contains("pdb-missing"), "{written}");
+    assert!(
+        !written.contains('\u{1b}'),
+        "escape codes in the file: {written:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
