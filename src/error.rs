@@ -308,7 +308,7 @@ fn format_plain(diag: &Diag) -> Option<String> {
 /// rules choose for it (tested) at a fraction of their cost.
 fn wrap_into(out: &mut String, text: &str, first: &str, rest: &str) {
     let width = WIDTH - 2;
-    if ascii_words_apply(text) {
+    if ascii_breaks_apply(text) {
         fill_ascii(out, text, first, rest, width);
     } else {
         let options = textwrap::Options::new(width)
@@ -321,7 +321,7 @@ fn wrap_into(out: &mut String, text: &str, first: &str, rest: &str) {
 }
 
 /// textwrap's `fill` (first-fit, hyphen splitting, long words broken, a non-empty first
-/// indent) for text `ascii_words_apply` accepts, where every character is one column:
+/// indent) for text `ascii_breaks_apply` accepts, where every character is one column:
 /// the same words and lines, without building them.
 fn fill_ascii(out: &mut String, text: &str, first: &str, rest: &str, width: usize) {
     /// `text[start..end]`, then its spaces up to `next`.
@@ -400,15 +400,15 @@ fn fill_ascii(out: &mut String, text: &str, first: &str, rest: &str, width: usiz
 }
 
 /// Punctuation whose line-break class `ascii_breaks` knows wherever it stands (with
-/// letters, digits and the space); `ascii_words_apply` lets a few more in where they are
+/// letters, digits and the space); `ascii_breaks_apply` lets a few more in where they are
 /// safe. Text with anything else goes to the full Unicode rules.
-const ASCII_WORD_CHARS: &[u8] = b" .,:;_`/-";
+const ASCII_WORD_CHARS: &[u8] = b" .,:;_`/";
 
 /// Text `ascii_breaks` splits as the Unicode rules do: the characters it knows, no leading
 /// space; `-`, `@` and `=` only inside words, `'` only after a letter or digit; brackets
 /// only around words, as in `rule [KF123]: message (in a)` (elsewhere the rules for those
 /// depend on more context than `ascii_breaks` keeps).
-fn ascii_words_apply(text: &str) -> bool {
+fn ascii_breaks_apply(text: &str) -> bool {
     let b = text.as_bytes();
     !text.starts_with(' ')
         && b.iter().enumerate().all(|(i, &c)| {
@@ -601,14 +601,14 @@ mod tests {
             .chain(b'X'..=b'Z')
             .chain(b'0'..=b'3')
             .chain(ASCII_WORD_CHARS.iter().copied())
-            .chain(b"   //[[]K()'@=".iter().copied())
+            .chain(b"   //--[[]K()'@=".iter().copied())
             .collect();
         let mut random = Random(0x9e37_79b9_7f4a_7c15);
         let mut tested = 0;
         while tested < 20_000 {
             let len = 1 + random.below(24);
             let text = random.text(&alphabet, len);
-            if !ascii_words_apply(&text) {
+            if !ascii_breaks_apply(&text) {
                 continue;
             }
             tested += 1;
@@ -636,7 +636,7 @@ mod tests {
             if random.below(4) == 0 {
                 text.push_str(&"x".repeat(90 + random.below(120)));
             }
-            if !ascii_words_apply(&text) {
+            if !ascii_breaks_apply(&text) {
                 continue;
             }
             tested += 1;
