@@ -61,7 +61,7 @@ impl Diag {
 
     /// At a position in `source`, or in the file the position itself names.
     pub fn at(mut self, source: &Arc<Source>, pos: Pos) -> Diag {
-        let source = crate::doc::source_by_id(pos.file).unwrap_or_else(|| source.clone());
+        let source = crate::doc::source_at(pos, source);
         self.file = Some(source.name().to_string());
         self.source = Some(source);
         self.pos = pos;

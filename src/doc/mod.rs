@@ -33,6 +33,15 @@ pub struct Source {
 /// short-lived CLI: the texts are kept for diagnostics anyway).
 static SOURCES: std::sync::RwLock<Vec<Arc<Source>>> = std::sync::RwLock::new(Vec::new());
 
+/// The file a position is in: `near` (the document's own file) unless the position names
+/// another one. Most positions are in their document's file, which needs no lookup.
+pub fn source_at(pos: Pos, near: &Arc<Source>) -> Arc<Source> {
+    if pos.file == 0 || pos.file == near.id {
+        return near.clone();
+    }
+    source_by_id(pos.file).unwrap_or_else(|| near.clone())
+}
+
 /// The source a `Pos::file` refers to.
 pub fn source_by_id(id: u32) -> Option<Arc<Source>> {
     let sources = SOURCES.read().unwrap_or_else(|e| e.into_inner());
@@ -248,7 +257,7 @@ impl Document {
     /// a built resource may be a patch or a kustomization rather than the document's own.
     pub fn location(&self, pointer: &str) -> String {
         let pos = self.pos(pointer);
-        let source = source_by_id(pos.file).unwrap_or_else(|| self.source.clone());
+        let source = source_at(pos, &self.source);
         if pos.is_known() {
             format!("{}:{}", source.name(), pos)
         } else {

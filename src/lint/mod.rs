@@ -5,7 +5,7 @@ pub mod config;
 pub mod report;
 
 use crate::doc::pointer::Op;
-use crate::doc::{Document, Pos, Source, source_by_id};
+use crate::doc::{Document, Pos, Source, source_at};
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -387,11 +387,7 @@ impl<'a> Check<'a> {
     ) -> &mut Finding {
         let pointer = pointer.into();
         let pos = self.doc.pos(&pointer);
-        let source = if pos.file == 0 || pos.file == self.doc.source.id {
-            self.doc.source.clone()
-        } else {
-            source_by_id(pos.file).unwrap_or_else(|| self.doc.source.clone())
-        };
+        let source = source_at(pos, &self.doc.source);
         let doc = self.doc;
         let resource = self
             .resource

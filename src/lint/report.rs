@@ -270,16 +270,15 @@ pub fn summarize(findings: &[Finding]) -> Summary {
     }
 }
 
-/// Pretty JSON of `{"errors", "findings", "summary"}`, written one finding at a time: a
-/// single value tree of tens of thousands of findings would cost more memory than the
-/// lint itself.
-pub fn json(findings: &[Finding], input_errors: &[Diag]) -> String {
+/// A report written into a string, for benchmarks and tests.
+fn collect(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> String {
     let mut out = Vec::new();
-    let _ = json_to(&mut out, findings, input_errors);
+    let _ = write(&mut out);
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// `json`, written as it is produced (the whole report for 10,000 resources is tens of MB).
+/// Pretty JSON of `{"errors", "findings", "summary"}`, written as it is produced, one
+/// finding at a time: the report for 10,000 resources is tens of MB.
 pub fn json_to(
     w: &mut dyn std::io::Write,
     findings: &[Finding],
@@ -399,9 +398,7 @@ fn relative_uri(cwd: Option<&Path>, path: &str) -> String {
 }
 
 pub fn sarif(findings: &[Finding], rules: &[&'static Rule]) -> String {
-    let mut out = Vec::new();
-    let _ = sarif_to(&mut out, findings, rules);
-    String::from_utf8(out).unwrap_or_default()
+    collect(|w| sarif_to(w, findings, rules))
 }
 
 /// SARIF 2.1.0, the results written as they are made. The document is what
@@ -516,9 +513,7 @@ pub fn github_to(
 
 /// Findings as miette reports, grouped by file, then a summary line.
 pub fn human(findings: &[Finding], color: bool) -> String {
-    let mut out = Vec::new();
-    let _ = human_to(&mut out, findings, color);
-    String::from_utf8(out).unwrap_or_default()
+    collect(|w| human_to(w, findings, color))
 }
 
 pub fn human_to(

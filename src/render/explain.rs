@@ -2,7 +2,7 @@
 //! value, the file and line that set it (base, patch, or kustomization entry).
 
 use super::keys;
-use crate::doc::{Document, Node, Pos, Value, source_by_id};
+use crate::doc::{Document, Node, Pos, Value, source_at};
 
 const COMMENT_COLUMN: usize = 56;
 
@@ -10,7 +10,7 @@ fn origin(pos: Pos, doc: &Document) -> String {
     if !pos.is_known() {
         return "(set by kustomize)".to_string();
     }
-    let source = source_by_id(pos.file).unwrap_or_else(|| doc.source.clone());
+    let source = source_at(pos, &doc.source);
     format!("{}:{}", source.name(), pos.line)
 }
 
